@@ -1,0 +1,100 @@
+import type { Principal } from '../../auth/principal.ts';
+import type { LatestStatus, TimelineEntry } from '../../domain/job/timeline.ts';
+import type { GlobalPosition } from '../../store/position.ts';
+
+/** W3C trace context carried from ingest to every client (contract §5). */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string;
+}
+
+/**
+ * One `StatusReported` event, prepared once for every transport and every client.
+ * The JSON texts are the exact `timeline.event` / `status.latest` arguments of the contract;
+ * transports wrap them in their own framing and may memoize the framed bytes in `frames`
+ * (keyed by transport) so that a frame is built once per event, not once per connection.
+ */
+export interface LiveEvent {
+  readonly jobId: string;
+  readonly owner: string;
+  readonly revision: number;
+  readonly position: GlobalPosition;
+  /** Wire form of `position`. */
+  readonly positionText: string;
+  readonly entry: TimelineEntry;
+  readonly latest: LatestStatus;
+  readonly trace: TraceContext | undefined;
+  /** `{ job_id, event, trace? }`, the `timeline.event` argument. */
+  readonly timelineEventJson: string;
+  /** `{ ...latest, trace? }`, the `status.latest` argument. */
+  readonly statusLatestJson: string;
+  /** When the store recorded the event (ms since epoch), for append→send latency. */
+  readonly recordedAtMs: number;
+  /** Per-transport memo of framed bytes; see `memoFrame`. */
+  readonly frames: Map<string, string>;
+}
+
+/** What the handoff from catch-up to live delivered first. */
+export interface JobCatchUp {
+  readonly jobId: string;
+  /** Timeline entries with revision > afterRevision, in order (possibly empty). */
+  readonly events: readonly LiveEvent[];
+  /** `after + 1` (1 for a full history). */
+  readonly fromRevision: number;
+  /** The head the catch-up reached: the last revision included, or `after` when empty. */
+  readonly toRevision: number;
+}
+
+export type CloseReason = 'slow-consumer' | 'shutdown' | 'store-unavailable';
+
+/**
+ * Receives one job's events. Called synchronously, in revision order, exactly once per
+ * revision: `catchUp` first (once), then `live` for every later revision.
+ */
+export interface JobSink {
+  catchUp(catchUp: JobCatchUp): void;
+  live(event: LiveEvent): void;
+  /** The feed gave up on this subscriber; the client should resume by revision. */
+  closed(reason: CloseReason): void;
+}
+
+/** Receives a multi-job feed in store-position order. */
+export interface FeedSink {
+  /** Events after the resume position, in position order, delivered before any live one. */
+  catchUp(events: readonly LiveEvent[], head: GlobalPosition | null): void;
+  live(event: LiveEvent): void;
+  closed(reason: CloseReason): void;
+}
+
+export interface Subscription {
+  /** Stops delivery; idempotent. */
+  close(): void;
+}
+
+export interface LiveFeed {
+  /**
+   * Follows one job after `afterRevision` (`null`: its whole timeline) with no gap and no
+   * duplicate, even while appends race with the catch-up read. Resolves once `catchUp`
+   * has been delivered. The caller authorizes first (see `JobDirectory`).
+   */
+  subscribeJob(jobId: string, afterRevision: number | null, sink: JobSink): Promise<Subscription>;
+
+  /**
+   * Follows every job the principal can see (admins and auditors: all jobs; others: the
+   * jobs they own) strictly after `after` (`null`: from now on).
+   */
+  subscribeFeed(principal: Principal, after: GlobalPosition | null, sink: FeedSink): Promise<Subscription>;
+
+  /** Number of live subscriptions, for metrics. */
+  readonly subscriberCount: number;
+}
+
+/** Builds a transport's framed bytes for an event once and reuses them for every client. */
+export function memoFrame(event: LiveEvent, key: string, build: () => string): string {
+  let frame = event.frames.get(key);
+  if (frame === undefined) {
+    frame = build();
+    event.frames.set(key, frame);
+  }
+  return frame;
+}
