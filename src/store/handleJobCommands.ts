@@ -1,7 +1,8 @@
 import type { ReportStatus } from '../domain/job/commands.ts';
 import { decide } from '../domain/job/decide.ts';
-import { JOB_EVENT_TYPES, type JobEvent, jobStreamName } from '../domain/job/events.ts';
+import { jobStreamName } from '../domain/job/events.ts';
 import { evolve, initialState, type Job } from '../domain/job/state.ts';
+import { asJobEvent } from './asJobEvent.ts';
 import { eventIdFor } from './eventIds.ts';
 import {
   type EventStore,
@@ -71,8 +72,8 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
     if (cached) return cached.job;
     let job = initialState;
     for await (const recorded of store.readStream(jobStreamName(jobId))) {
-      if (!JOB_EVENT_TYPES.has(recorded.type)) continue;
-      job = evolve(job, { type: recorded.type, data: recorded.data } as JobEvent);
+      const event = asJobEvent(recorded);
+      if (event) job = evolve(job, event);
     }
     cacheSet(jobId, { job });
     return job;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReportStatus } from '../../src/domain/job/commands.ts';
-import type { JobRegistered, StatusReported, StatusReportedData } from '../../src/domain/job/events.ts';
+import type { JobMeta, JobRegistered, StatusReported, StatusReportedData } from '../../src/domain/job/events.ts';
 import { fold } from '../../src/domain/job/state.ts';
 import { given } from '../support/deciderSpec.ts';
 
@@ -27,7 +27,7 @@ function report(overrides: Partial<ReportStatus['data']> = {}): ReportStatus {
   };
 }
 
-function registered(meta = { stage_order: null, expected_cycles: null }): JobRegistered {
+function registered(meta: JobMeta = { stage_order: null, expected_cycles: null }): JobRegistered {
   return { type: 'JobRegistered', data: { job_id: 'job-42', user_id: 'auth0|alice', meta, registered_at: TS } };
 }
 
