@@ -45,7 +45,17 @@ export interface JobCatchUp {
   readonly toRevision: number;
 }
 
-export type CloseReason = 'slow-consumer' | 'shutdown' | 'store-unavailable';
+/**
+ * Why the feed stopped delivering to a subscriber. In every case the client may resume
+ * (by revision or position) on a new connection:
+ * - `slow-consumer`: it fell too far behind while catching up;
+ * - `too-far-behind`: a feed resume point is so old that the client should reload its
+ *   list (`GET /jobs`) and follow from the position that returns;
+ * - `out-of-sync`: a revision was missing from the live sequence (never expected; the
+ *   client resumes and the catch-up read fills the hole);
+ * - `shutdown`: the server is stopping.
+ */
+export type CloseReason = 'slow-consumer' | 'too-far-behind' | 'out-of-sync' | 'shutdown';
 
 /**
  * Receives one job's events. Called synchronously, in revision order, exactly once per

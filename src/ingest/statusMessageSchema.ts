@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { ReportStatus } from '../domain/job/commands.ts';
+import { JOB_STATES } from '../domain/job/events.ts';
+import { JOB_ID_PATTERN } from '../domain/job/jobId.ts';
+import type { FieldError } from '../errors.ts';
+
+/** Largest `details` object, serialized as JSON (contract §3). */
+export const MAX_DETAILS_BYTES = 16 * 1024;
+/** Largest batch in one request or Service Bus message (contract §3). */
+export const MAX_BATCH_MESSAGES = 500;
+
+const shortText = (max: number) => z.string().min(1).max(max);
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish();
+
+/**
+ * One status message as workers send it (contract §3). Unknown fields are an error, so a
+ * misspelt field is reported instead of silently ignored.
+ */
+export const statusMessageSchema = z
+  .object({
+    message_id: optional(shortText(128)),
+    job_id: z.string().regex(JOB_ID_PATTERN, 'must be 1..128 characters of [A-Za-z0-9._:-]'),
+    user_id: optional(shortText(256)),
+    stage: shortText(64),
+    state: z.enum(JOB_STATES).default('running'),
+    message: optional(z.string().max(4096)),
+    artifact: optional(z.string().max(1024)),
+    cycle: optional(z.number().int().min(0).max(1_000_000)),
+    progress: optional(z.number().min(0).max(1)),
+    details: optional(z.record(z.string(), z.unknown())),
+    ts: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-11-20T10:00:00.000Z' }),
+    meta: optional(
+      z
+        .object({
+          stage_order: optional(z.array(shortText(64)).max(100)),
+          expected_cycles: optional(z.number().int().min(0).max(1_000_000)),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+export type StatusMessage = z.infer<typeof statusMessageSchema>;
+
+export type ParsedMessages = { ok: true; commands: ReportStatus[] } | { ok: false; errors: FieldError[] };
+
+/**
+ * Validates a body holding one message or `{ messages: [...] }`, all or nothing: either
+ * every message becomes a command, or the errors name each offending field with the
+ * message's index.
+ */
+export function parseStatusBody(body: unknown): ParsedMessages {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return fail([{ path: '', message: 'body must be a status message object or { "messages": [ ... ] }' }]);
+  }
+  if (!('messages' in body)) return parseMessages([body]);
+  const { messages, ...rest } = body as { messages: unknown };
+  const extra = Object.keys(rest);
+  if (extra.length > 0) return fail([{ path: extra[0]!, message: 'unknown field next to "messages"' }]);
+  if (!Array.isArray(messages)) return fail([{ path: 'messages', message: 'must be an array of status messages' }]);
+  if (messages.length === 0) return fail([{ path: 'messages', message: 'must hold at least one message' }]);
+  if (messages.length > MAX_BATCH_MESSAGES) {
+    return fail([{ path: 'messages', message: `holds ${messages.length} messages; at most ${MAX_BATCH_MESSAGES} are allowed` }]);
+  }
+  return parseMessages(messages);
+}
+
+function parseMessages(messages: readonly unknown[]): ParsedMessages {
+  const errors: FieldError[] = [];
+  const commands: ReportStatus[] = [];
+  messages.forEach((raw, index) => {
+    const result = statusMessageSchema.safeParse(raw);
+    if (!result.success) {
+      for (const issue of result.error.issues) errors.push({ index, path: pathOf(issue), message: issue.message });
+      return;
+    }
+    const details = result.data.details ?? {};
+    if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) {
+      errors.push({ index, path: 'details', message: `must be at most ${MAX_DETAILS_BYTES} bytes as JSON` });
+      return;
+    }
+    commands.push(toCommand(result.data, details));
+  });
+  return errors.length > 0 ? fail(errors) : { ok: true, commands };
+}
+
+function toCommand(m: StatusMessage, details: Record<string, unknown>): ReportStatus {
+  const meta = m.meta
+    ? {
+        ...(m.meta.stage_order != null && { stage_order: m.meta.stage_order }),
+        ...(m.meta.expected_cycles != null && { expected_cycles: m.meta.expected_cycles }),
+      }
+    : null;
+  return {
+    type: 'ReportStatus',
+    data: {
+      job_id: m.job_id,
+      user_id: m.user_id ?? null,
+      message_id: m.message_id ?? null,
+      stage: m.stage,
+      state: m.state,
+      message: m.message ?? null,
+      artifact: m.artifact ?? null,
+      cycle: m.cycle ?? null,
+      progress: m.progress ?? null,
+      details,
+      ts: new Date(m.ts).toISOString(),
+      meta,
+    },
+  };
+}
+
+function pathOf(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') path.push(issue.keys[0] ?? '');
+  return path.join('.');
+}
+
+function fail(errors: FieldError[]): ParsedMessages {
+  return { ok: false, errors };
+}
