@@ -28,6 +28,9 @@ export interface EventStore {
    */
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
 
+  /** Revision of the last event of a stream, or `null` when the stream does not exist. */
+  streamRevision(stream: string): Promise<number | null>;
+
   /** Reads `$all` forwards, strictly after `after` (default: from the start). */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
 

@@ -150,6 +150,12 @@ export function describeEventStoreContract(
         expect(await collect(store.readStream(stream('missing')))).toEqual([]);
       });
 
+      it('reports the revision of the last event, or null for an absent stream', async () => {
+        expect(await store.streamRevision(stream('a'))).toBeNull();
+        await appendToStream(store, stream('a'), [ev('One'), ev('Two'), ev('Three')], 'no_stream');
+        expect(await store.streamRevision(stream('a'))).toBe(2);
+      });
+
       it('reads forwards from a revision, bounded by maxCount, across page boundaries', async () => {
         const events = Array.from({ length: 1203 }, (_, i) => ev(`E${i}`));
         await appendToStream(store, stream('long'), events, 'no_stream');

@@ -309,6 +309,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     readStream,
     readAll,
     subscribeToAll,
+    streamRevision: async (stream) => {
+      assertOpen();
+      const revision = currentRevision(stream);
+      return revision === 'no_stream' ? null : revision;
+    },
     headPosition: async () => {
       assertOpen();
       return headPosition();
