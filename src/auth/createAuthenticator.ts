@@ -1,0 +1,88 @@
+import { type JWTPayload, type JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { UnauthorizedError } from '../errors.ts';
+import type { Authenticator } from './authenticator.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, type DevKeys } from './devKeys.ts';
+import type { Principal } from './principal.ts';
+import { rolesFromClaims } from './rolesFromClaims.ts';
+import { STREAM_TOKEN_ALGORITHM, type StreamTokens } from './streamTokens.ts';
+
+export type UserTokenVerification =
+  | { readonly mode: 'jwks'; readonly jwksUrl: string; readonly issuer: string; readonly audience: string }
+  | { readonly mode: 'dev'; readonly keys: DevKeys };
+
+export interface AuthenticatorOptions {
+  readonly users: UserTokenVerification;
+  readonly rolesClaim: string;
+  readonly streamTokens: StreamTokens;
+  /** Seconds of clock skew tolerated on `exp`/`nbf`. Defaults to 5. */
+  readonly clockToleranceSeconds?: number;
+}
+
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/**
+ * Verifies user tokens against the identity provider's JWKS (cached by jose and
+ * refreshed when an unknown `kid` appears) or, in dev mode, the service's own key; and
+ * the service's own stream tokens. A token's header decides which check applies, and
+ * each check pins its algorithms, so one kind can never pass for the other.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const tolerance = options.clockToleranceSeconds ?? 5;
+  const userKeys: JWTVerifyGetKey =
+    options.users.mode === 'jwks'
+      ? createRemoteJWKSet(new URL(options.users.jwksUrl))
+      : createLocalJWKSet({ keys: [options.users.keys.publicJwk] });
+  const issuer = options.users.mode === 'jwks' ? options.users.issuer : DEV_ISSUER;
+  const audience = options.users.mode === 'jwks' ? options.users.audience : DEV_AUDIENCE;
+
+  async function verifyUser(token: string): Promise<Principal> {
+    const { payload } = await jwtVerify(token, userKeys, {
+      issuer,
+      audience,
+      algorithms: ASYMMETRIC,
+      clockTolerance: tolerance,
+      requiredClaims: ['sub'],
+    });
+    return toPrincipal(payload);
+  }
+
+  function toPrincipal(payload: JWTPayload): Principal {
+    return {
+      userId: payload.sub!,
+      roles: rolesFromClaims(payload, options.rolesClaim),
+      tokenKind: 'user',
+      groups: null,
+      expiresAt: payload.exp === undefined ? null : new Date(payload.exp * 1000),
+    };
+  }
+
+  function isStreamToken(token: string): boolean {
+    try {
+      return decodeProtectedHeader(token).alg === STREAM_TOKEN_ALGORITHM;
+    } catch {
+      return false;
+    }
+  }
+
+  async function guard(check: () => Promise<Principal>): Promise<Principal> {
+    try {
+      return await check();
+    } catch (error) {
+      // jose's messages name the failed claim, never the token itself.
+      const reason = error instanceof Error ? error.message : 'invalid token';
+      throw new UnauthorizedError(`The access token is not valid: ${reason}`);
+    }
+  }
+
+  return {
+    verifyBearer(token) {
+      return guard(() => (isStreamToken(token) ? options.streamTokens.verify(token) : verifyUser(token)));
+    },
+    verifyQueryToken(token) {
+      return guard(async () => {
+        if (!isStreamToken(token)) throw new Error('only stream tokens from negotiate are accepted in a URL');
+        return options.streamTokens.verify(token);
+      });
+    },
+  };
+}

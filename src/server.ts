@@ -1,0 +1,173 @@
+import { mkdirSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createApp } from './api/app.ts';
+import { devAuthRoutes } from './api/routes/devAuth.ts';
+import { eventsRoutes } from './api/routes/events.ts';
+import { historyRoutes } from './api/routes/history.ts';
+import { ingestRoutes } from './api/routes/ingest.ts';
+import { jobsRoutes } from './api/routes/jobs.ts';
+import { negotiateRoutes } from './api/routes/negotiate.ts';
+import { operationsRoutes } from './api/routes/operations.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import { createAuthenticator } from './auth/createAuthenticator.ts';
+import { type DevKeys, loadOrCreateDevKeys } from './auth/devKeys.ts';
+import { createStreamTokens, loadStreamTokenSecret, type StreamTokens } from './auth/streamTokens.ts';
+import type { Config } from './config.ts';
+import { type IngestStatus, createIngestStatus } from './ingest/ingestStatus.ts';
+import { createLogger } from './observability/logger.ts';
+import { type Metrics, createMetrics } from './observability/metrics.ts';
+import { jobLatestProjection } from './projections/jobLatest/index.ts';
+import { jobTimelineProjection } from './projections/jobTimeline/index.ts';
+import { createReadModel } from './projections/readModel.ts';
+import { openReadModelDatabase } from './projections/readModelDatabase.ts';
+import { type ProjectionRunner, createProjectionRunner } from './projections/runner.ts';
+import { createEventStore } from './store/createEventStore.ts';
+import type { EventStore } from './store/eventStore.ts';
+import { createJobCommandHandler } from './store/handleJobCommands.ts';
+import { type JobDirectory, createJobDirectory } from './store/jobDirectory.ts';
+import { embeddedHubEndpoint } from './transports/hubEndpoint.ts';
+import { type RunningLiveFeed, createLiveFeed } from './transports/liveFeed/index.ts';
+import { createSseTransport } from './transports/sse/index.ts';
+
+/** The projections that make up the read models, in the order they are applied. */
+export const READ_MODEL_PROJECTIONS = [jobLatestProjection, jobTimelineProjection];
+
+export interface ServerOverrides {
+  readonly logger?: Logger;
+  /** Use this store instead of the one the config names (tests inject failures this way). */
+  readonly store?: EventStore;
+}
+
+export interface RunningServer {
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  readonly port: number;
+  readonly httpServer: Server;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly store: EventStore;
+  readonly directory: JobDirectory;
+  readonly liveFeed: RunningLiveFeed;
+  readonly projections: ProjectionRunner;
+  readonly authenticator: Authenticator;
+  readonly streamTokens: StreamTokens;
+  readonly ingest: IngestStatus;
+  /** Present in dev mode only. */
+  readonly devKeys: DevKeys | undefined;
+  /** Graceful stop: refuse new work, close streams with a reconnect hint, flush, release. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root (style principle 7): builds every part from the validated config,
+ * wires them, and starts listening. `src/main.ts` adds process concerns (signals, exit).
+ */
+export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const store = overrides.store ?? (await createEventStore(config));
+  const directory = createJobDirectory(store);
+  const handler = createJobCommandHandler({ store, directory });
+  const ingest = createIngestStatus({ handler, logger, metrics });
+
+  const readModelDb = openReadModelDatabase(join(config.dataDir, 'read-models.sqlite'));
+  const projections = createProjectionRunner({ store, db: readModelDb, projections: READ_MODEL_PROJECTIONS, logger, metrics });
+  const readModel = createReadModel(readModelDb);
+  const liveFeed = createLiveFeed({ store, directory, logger, metrics });
+
+  const devKeys = config.auth.mode === 'dev' ? await loadOrCreateDevKeys(config.dataDir) : undefined;
+  const streamTokens = createStreamTokens(
+    loadStreamTokenSecret(config.streamTokenSecret, config.dataDir),
+    config.streamTokenTtlSeconds,
+  );
+  const authenticator = createAuthenticator({
+    users:
+      config.auth.mode === 'jwks'
+        ? { mode: 'jwks', jwksUrl: config.auth.jwksUrl, issuer: config.auth.issuer, audience: config.auth.audience }
+        : { mode: 'dev', keys: devKeys! },
+    rolesClaim: config.auth.rolesClaim,
+    streamTokens,
+  });
+  const sse = createSseTransport({ liveFeed, logger, metrics });
+
+  let accepting = false;
+  const app = createApp({
+    logger,
+    corsOrigins: config.corsOrigins,
+    routers: [
+      operationsRoutes({
+        store,
+        registry: metrics.registry,
+        projectionLag: (cap) => projections.lag(cap),
+        readyMaxLag: config.readyMaxLag,
+        accepting: () => accepting,
+      }),
+      ...(devKeys ? [devAuthRoutes({ keys: devKeys, rolesClaim: config.auth.rolesClaim })] : []),
+      ingestRoutes({ authenticator, ingest }),
+      negotiateRoutes({
+        authenticator,
+        streamTokens,
+        directory,
+        readModel,
+        hub: embeddedHubEndpoint,
+        publicUrl: config.publicUrl,
+      }),
+      jobsRoutes({ authenticator, directory, readModel, readModelPosition: () => projections.checkpoint }),
+      historyRoutes({ authenticator, directory, store }),
+      eventsRoutes({ authenticator, directory, store, sse }),
+    ],
+  });
+  const httpServer = createServer(app);
+
+  await liveFeed.start();
+  void projections.start();
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  accepting = true;
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    accepting = false;
+    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
+    // Ends every live stream; SSE clients reconnect (elsewhere) with Last-Event-ID.
+    await liveFeed.stop();
+    const grace = setTimeout(() => httpServer.closeAllConnections(), config.shutdownGraceMs);
+    await stopped;
+    clearTimeout(grace);
+    await projections.stop();
+    await store.close();
+    readModelDb.close();
+  }
+
+  return {
+    url,
+    port,
+    httpServer,
+    config,
+    logger,
+    metrics,
+    store,
+    directory,
+    liveFeed,
+    projections,
+    authenticator,
+    streamTokens,
+    ingest,
+    devKeys,
+    close: () => (closing ??= close()),
+  };
+}

@@ -1,0 +1,7 @@
+/** SignalR group names of contract §1; also the scopes written into stream tokens. */
+export const groupNames = {
+  /** The job's primary group: `job:<job_id>:user:<owner>`. */
+  job: (jobId: string, owner: string): string => `job:${jobId}:user:${owner}`,
+  /** The owner's multi-job feed: `user:<user_id>`. */
+  user: (userId: string): string => `user:${userId}`,
+};

@@ -1,0 +1,1 @@
+export { createSseTransport, type SseTransport, type SseTransportOptions } from './createSseTransport.ts';

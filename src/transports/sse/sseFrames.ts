@@ -1,0 +1,72 @@
+import { EventBuffer } from 'better-sse';
+import type { GlobalPosition } from '../../store/position.ts';
+import { encodePosition } from '../../store/position.ts';
+import type { JobCatchUp, LiveEvent } from '../liveFeed/types.ts';
+
+/** Our data is JSON text already; better-sse must not serialize it again. */
+const asIs = (data: unknown) => data as string;
+const newBuffer = () => new EventBuffer({ serializer: asIs });
+
+const jobFrames = new WeakMap<LiveEvent, EventBuffer>();
+const feedFrames = new WeakMap<LiveEvent, EventBuffer>();
+
+/**
+ * A live event on a job stream: `timeline.event` with the revision as id, then
+ * `status.latest` without an id, so `Last-Event-ID` only ever names a revision whose entry
+ * was sent (contract §6). Built once per event and shared by every connection.
+ */
+export function jobEventFrame(event: LiveEvent): EventBuffer {
+  let frame = jobFrames.get(event);
+  if (!frame) {
+    frame = newBuffer()
+      .id(String(event.revision))
+      .event('timeline.event')
+      .data(event.timelineEventJson)
+      .dispatch()
+      .event('status.latest')
+      .data(event.statusLatestJson)
+      .dispatch();
+    jobFrames.set(event, frame);
+  }
+  return frame;
+}
+
+/** The same pair on the multi-job feed, where the id is the store position. */
+export function feedEventFrame(event: LiveEvent): EventBuffer {
+  let frame = feedFrames.get(event);
+  if (!frame) {
+    frame = newBuffer()
+      .id(event.positionText)
+      .event('timeline.event')
+      .data(event.timelineEventJson)
+      .dispatch()
+      .event('status.latest')
+      .data(event.statusLatestJson)
+      .dispatch();
+    feedFrames.set(event, frame);
+  }
+  return frame;
+}
+
+/** The one `timeline.bulk` a job stream starts with; its id is the last revision it holds. */
+export function jobBulkFrame(catchUp: JobCatchUp): EventBuffer {
+  const data = JSON.stringify({
+    job_id: catchUp.jobId,
+    events: catchUp.events.map((e) => e.entry),
+    meta: { from_revision: catchUp.fromRevision, to_revision: catchUp.toRevision },
+  });
+  return newBuffer().id(String(catchUp.toRevision)).event('timeline.bulk').data(data).dispatch();
+}
+
+/**
+ * An id-only frame: fires no event, but per the HTML spec moves the browser's
+ * `lastEventId` to the position the feed has reached, so a reconnect resumes there.
+ */
+export function positionFrame(position: GlobalPosition): EventBuffer {
+  return newBuffer().id(encodePosition(position)).dispatch();
+}
+
+/** Tells a feed client to reload its list and follow from a fresh position. */
+export function feedResetFrame(reason: string): EventBuffer {
+  return newBuffer().event('feed.reset').data(JSON.stringify({ reason })).dispatch();
+}
