@@ -1,0 +1,130 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import serverFeaturesGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
+import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
+import { appendHandler, batchAppendHandler } from './appendHandlers.ts';
+import { type DropStatus, SubscriptionRegistry, type SubscriptionRequest } from './allSubscription.ts';
+import { readHandler } from './readHandler.ts';
+import { serverFeaturesHandler } from './serverFeatures.ts';
+import { FIRST_LOG_POSITION, type LogPosition, StandInLog } from './standInLog.ts';
+
+export type { DropStatus, LogPosition, SubscriptionRequest };
+export { FIRST_LOG_POSITION };
+
+export interface EventStoreDbStandInOptions {
+  /**
+   * Whether `ServerFeatures` advertises `Streams.BatchAppend`, which makes the client append
+   * through it (as against any current server). `false` behaves like an old server and the
+   * client falls back to the client-streaming `Streams.Append`. Defaults to true.
+   */
+  readonly batchAppend?: boolean;
+  /**
+   * Seeds the log with system events (`$`-prefixed streams and types) the way a fresh server
+   * has them, so adapters must skip what is not theirs. Defaults to true.
+   */
+  readonly systemEvents?: boolean;
+}
+
+/**
+ * A STAND-IN for an EventStoreDB/KurrentDB node, for tests only: a gRPC server on
+ * 127.0.0.1 (insecure) implementing, with the service definitions shipped inside
+ * `@eventstore/db-client`, the subset of the protocol the statuscast adapter and the client
+ * use: `ServerFeatures.GetSupportedMethods`, `Streams.Append`, `Streams.BatchAppend` and
+ * `Streams.Read` (stream reads, `$all` reads and `$all` subscriptions). It is not EventStoreDB:
+ * no persistence, no projections, no ACLs, no stream metadata, deletes or persistent
+ * subscriptions. See docs/eventstoredb.md for what only a real server verifies.
+ */
+export interface EventStoreDbStandIn {
+  /** `esdb://127.0.0.1:<port>?tls=false`. */
+  readonly connectionString: string;
+  readonly port: number;
+  /** Every `$all` subscription the stand-in was asked to open, in order. */
+  readonly subscriptionRequests: readonly SubscriptionRequest[];
+  /** `$all` subscriptions currently open. */
+  readonly activeSubscriptions: number;
+  /** Appends a system event (type `$statsCollected` to a `$stats-…` stream), as a server does on its own. */
+  appendSystemEvent(): LogPosition;
+  /** Ends every open `$all` subscription from the server side; returns how many. */
+  dropSubscriptions(dropStatus?: DropStatus): number;
+  /** The node goes away: every call ends and the port refuses connections. Keeps the data. */
+  stop(): Promise<void>;
+  /** Comes back on the same port with the same data. */
+  start(): Promise<void>;
+}
+
+export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptions = {}): Promise<EventStoreDbStandIn> {
+  const log = new StandInLog();
+  const subscriptions = new SubscriptionRegistry();
+  if (options.systemEvents ?? true) seedSystemEvents(log);
+
+  let server: Server | undefined;
+  let port = 0;
+
+  async function listen(): Promise<void> {
+    const next = new Server();
+    next.addService(streamsGrpc.StreamsService, {
+      read: readHandler(log, subscriptions),
+      append: appendHandler(log),
+      batchAppend: batchAppendHandler(log),
+    });
+    next.addService(serverFeaturesGrpc.ServerFeaturesService, {
+      getSupportedMethods: serverFeaturesHandler({ batchAppend: options.batchAppend ?? true }),
+    });
+    port = await new Promise<number>((resolve, reject) => {
+      next.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      );
+    });
+    server = next;
+  }
+
+  await listen();
+  let systemEventCount = 0;
+  return {
+    get connectionString() {
+      return `esdb://127.0.0.1:${port}?tls=false`;
+    },
+    get port() {
+      return port;
+    },
+    subscriptionRequests: subscriptions.requests,
+    get activeSubscriptions() {
+      return subscriptions.activeCount;
+    },
+    appendSystemEvent() {
+      systemEventCount += 1;
+      const outcome = log.append(`$stats-127.0.0.1:${port}`, 'any', [
+        systemEvent('$statsCollected', { sample: systemEventCount }),
+      ]);
+      if (outcome.kind === 'wrongExpectedVersion' || !outcome.position) throw new Error('system append failed');
+      return outcome.position;
+    },
+    dropSubscriptions: (dropStatus = {}) => subscriptions.dropAll(dropStatus),
+    async stop() {
+      const current = server;
+      server = undefined;
+      if (!current) return;
+      subscriptions.dropAll({ details: 'stand-in stopped' });
+      current.forceShutdown();
+    },
+    async start() {
+      if (!server) await listen();
+    },
+  };
+}
+
+/** What a fresh node writes before any client does: users, settings, scavenge bookkeeping. */
+function seedSystemEvents(log: StandInLog): void {
+  log.append('$users', 'no_stream', [systemEvent('$UserCreated', { loginName: 'admin' })]);
+  log.append('$user-admin', 'no_stream', [systemEvent('$user', { loginName: 'admin', groups: ['$admins'] })]);
+  log.append('$settings', 'no_stream', [systemEvent('$settings', { $userStreamAcl: {} })]);
+}
+
+function systemEvent(type: string, data: Record<string, unknown>) {
+  return {
+    id: crypto.randomUUID(),
+    type,
+    contentType: 'application/json',
+    data: Buffer.from(JSON.stringify(data)),
+    metadata: new Uint8Array(),
+  };
+}

@@ -1,0 +1,117 @@
+import { type handleServerStreamingCall, type ServerWritableStream, status } from '@grpc/grpc-js';
+import type { ReadReq as ReadReqMessage, ReadResp as ReadRespMessage } from '@eventstore/db-client/generated/streams_pb.js';
+import { runAllSubscription, type SubscriptionRegistry } from './allSubscription.ts';
+import { filterFrom, type StandInFilter } from './eventFilter.ts';
+import { ReadReq, ReadResp, toReadEventResponse, toStreamIdentifier, streamNameOf, writeWithBackpressure } from './protocol.ts';
+import { compareLogPositions, type LogPosition, type StandInLog, type StoredEvent } from './standInLog.ts';
+
+type ReadCall = ServerWritableStream<ReadReqMessage, ReadRespMessage>;
+
+const { StreamOptionCase, CountOptionCase, ReadDirection } = ReadReq.Options;
+
+/**
+ * `Streams.Read`: one RPC that the server dispatches on (stream | $all) × (count |
+ * subscription) × direction × filter. The stand-in implements stream reads, `$all` reads in
+ * both directions with or without a filter, and `$all` subscriptions; stream subscriptions
+ * answer UNIMPLEMENTED.
+ */
+export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry): handleServerStreamingCall<ReadReqMessage, ReadRespMessage> {
+  return (call) => {
+    void read(call).catch((error: unknown) => {
+      call.emit('error', { code: status.INTERNAL, details: `stand-in: ${String(error)}` });
+    });
+  };
+
+  async function read(call: ReadCall): Promise<void> {
+    const options = call.request.getOptions();
+    if (!options?.hasUuidOption()) {
+      call.emit('error', { code: status.INVALID_ARGUMENT, details: 'uuid_option is required' });
+      return;
+    }
+    const structuredIds = options.getUuidOption()!.hasStructured();
+    const filter = filterFrom(options);
+    const backwards = options.getReadDirection() === ReadDirection.BACKWARDS;
+    const streamCase = options.getStreamOptionCase();
+    const countCase = options.getCountOptionCase();
+
+    if (streamCase === StreamOptionCase.STREAM && countCase === CountOptionCase.COUNT && !filter) {
+      await readStream(call, options, backwards, structuredIds);
+    } else if (streamCase === StreamOptionCase.ALL && countCase === CountOptionCase.COUNT) {
+      await readAll(call, options, backwards, filter, structuredIds);
+    } else if (streamCase === StreamOptionCase.ALL && countCase === CountOptionCase.SUBSCRIPTION && !backwards) {
+      await runAllSubscription(call, log, subscriptions, { from: allStart(options), filter, structuredIds });
+      return;
+    } else {
+      call.emit('error', { code: status.UNIMPLEMENTED, details: 'stand-in: this kind of read is not implemented' });
+      return;
+    }
+    call.end();
+  }
+
+  async function readStream(call: ReadCall, options: ReadReqMessage.Options, backwards: boolean, structuredIds: boolean) {
+    const streamOptions = options.getStream()!;
+    const name = streamNameOf(streamOptions.getStreamIdentifier());
+    const events = log.streamEvents(name);
+    if (!events) {
+      const notFound = new ReadResp.StreamNotFound().setStreamIdentifier(toStreamIdentifier(name));
+      await writeWithBackpressure(call, new ReadResp().setStreamNotFound(notFound));
+      return;
+    }
+    const last = events.length - 1;
+    let index: number;
+    if (streamOptions.hasStart()) index = 0;
+    else if (streamOptions.hasEnd()) index = backwards ? last : events.length;
+    else index = Math.min(Number(BigInt(streamOptions.getRevision())), backwards ? last : events.length);
+    let remaining = countOf(options);
+    while (remaining > 0 && index >= 0 && index < events.length && !call.cancelled) {
+      await writeWithBackpressure(call, toReadEventResponse(events[index]!, structuredIds));
+      index += backwards ? -1 : 1;
+      remaining--;
+    }
+  }
+
+  /** `$all` reads include the event at the start position, unlike subscriptions. */
+  async function readAll(
+    call: ReadCall,
+    options: ReadReqMessage.Options,
+    backwards: boolean,
+    filter: StandInFilter | null,
+    structuredIds: boolean,
+  ) {
+    const all = options.getAll()!;
+    const events = log.events;
+    let index: number;
+    if (all.hasStart()) index = backwards ? -1 : 0;
+    else if (all.hasEnd()) index = backwards ? events.length - 1 : events.length;
+    else {
+      const from = toLogPosition(all.getPosition()!);
+      const firstAtOrAfter = events.findIndex((event) => compareLogPositions(event.position, from) >= 0);
+      const boundary = firstAtOrAfter < 0 ? events.length : firstAtOrAfter;
+      index = backwards ? boundary - 1 : boundary;
+    }
+    let remaining = countOf(options);
+    while (remaining > 0 && index >= 0 && index < events.length && !call.cancelled) {
+      const event: StoredEvent = events[index]!;
+      index += backwards ? -1 : 1;
+      if (filter && !filter.matches(event)) continue;
+      await writeWithBackpressure(call, toReadEventResponse(event, structuredIds));
+      remaining--;
+    }
+  }
+}
+
+function countOf(options: ReadReqMessage.Options): number {
+  const count = BigInt(options.getCount());
+  return count > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(count);
+}
+
+function allStart(options: ReadReqMessage.Options): 'start' | 'end' | LogPosition {
+  const all = options.getAll()!;
+  if (all.hasStart()) return 'start';
+  if (all.hasEnd()) return 'end';
+  return toLogPosition(all.getPosition()!);
+}
+
+function toLogPosition(position: ReadReqMessage.Options.Position): LogPosition {
+  return { commit: BigInt(position.getCommitPosition()), prepare: BigInt(position.getPreparePosition()) };
+}
