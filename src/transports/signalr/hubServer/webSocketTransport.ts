@@ -1,0 +1,126 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { HubConnection } from './hubConnection.ts';
+import { checkTransportRequest, type HubServerContext } from './hubServerContext.ts';
+import type { HubIdentity } from './hubDefinition.ts';
+import { rejectUpgrade, type HttpRejection } from './httpResponses.ts';
+import { matchHubRequest } from './hubRequest.ts';
+import { authenticateRequest, isRejection } from './requestAuthentication.ts';
+import type { TransportChannel } from './transportChannel.ts';
+
+/** Close code of a socket that ended without a close frame: the only "unclean" end. */
+const ABNORMAL_CLOSURE = 1006;
+
+class WebSocketChannel implements TransportChannel {
+  readonly kind = 'WebSockets' as const;
+
+  constructor(readonly socket: WebSocket) {}
+
+  write(chunk: string): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(chunk);
+  }
+
+  get pendingBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  end(): boolean {
+    this.socket.close(1000);
+    return false;
+  }
+}
+
+/**
+ * The WebSockets transport: takes `upgrade` requests for the hub path only (other paths are
+ * left to their owners), authenticates them, and binds each socket to its connection. Tracks
+ * its sockets so that shutdown can wait for their closing handshakes.
+ */
+export class WebSocketTransport<TUser, TSession> {
+  private readonly server: WebSocketServer;
+  readonly sockets = new Set<WebSocket>();
+
+  constructor(private readonly context: HubServerContext<TUser, TSession>) {
+    this.server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: context.limits.maxReceiveBytes,
+    });
+  }
+
+  /** Returns false (touching nothing) when the upgrade is not for this hub. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const request = matchHubRequest(req, this.context.path);
+    if (request === null) return false;
+    // Errors on a socket still being authenticated must not crash the process.
+    socket.on('error', () => socket.destroy());
+    this.upgrade(req, socket, head, request).catch((error: unknown) => {
+      this.context.logger.error({ err: error }, 'websocket upgrade failed');
+      rejectUpgrade(socket, { status: 500 });
+    });
+    return true;
+  }
+
+  async close(deadline: number): Promise<void> {
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const socket of this.sockets) socket.terminate();
+    this.server.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, request: { negotiate: boolean; query: URLSearchParams }): Promise<void> {
+    const context = this.context;
+    if (request.negotiate || req.method !== 'GET') return rejectUpgrade(socket, { status: 405 });
+    if (context.closing) return rejectUpgrade(socket, { status: 503, text: 'The server is shutting down.' });
+    const origin = req.headers.origin;
+    if (origin !== undefined && !context.allowOrigin(origin)) return rejectUpgrade(socket, { status: 403, text: 'Origin not allowed' });
+    const identity = await authenticateRequest(req, request.query, context.authenticate);
+    if (isRejection(identity)) return rejectUpgrade(socket, identity);
+    const connection = this.resolveConnection(request.query, identity);
+    if (isRejection(connection)) return rejectUpgrade(socket, connection);
+    this.server.handleUpgrade(req, socket, head, (ws) => this.bind(connection, ws, identity));
+  }
+
+  private resolveConnection(query: URLSearchParams, identity: HubIdentity<TUser>): HubConnection<TUser, TSession> | HttpRejection {
+    const context = this.context;
+    const token = query.get('id');
+    // No id: the client skipped negotiation, so the connection is made right here.
+    if (token === null || token === '') {
+      if (!context.transports.includes('WebSockets')) return { status: 404, text: 'WebSockets transport not supported by this end point type' };
+      return context.createConnection(identity, 0, false);
+    }
+    const connection = context.registry.get(token);
+    if (connection === undefined || !connection.isOpen) return { status: 404, text: 'No Connection with that ID' };
+    const rejection = checkTransportRequest(context, connection, identity, 'WebSockets');
+    if (rejection !== null) return rejection;
+    if (connection.channel !== null && !connection.isStateful) return { status: 409 };
+    return connection;
+  }
+
+  private bind(connection: HubConnection<TUser, TSession>, ws: WebSocket, identity: HubIdentity<TUser>): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    ws.on('error', (error) => this.context.logger.debug({ err: error, connectionId: connection.connectionId }, 'websocket error'));
+    // The connection may have ended while the upgrade completed; a second socket may have won the race.
+    if (!connection.isOpen || (connection.channel !== null && !connection.isStateful)) {
+      ws.close(1000);
+      return;
+    }
+    const channel = new WebSocketChannel(ws);
+    connection.refreshIdentity(identity);
+    const previous = connection.attach(channel, Date.now());
+    // Stateful reconnect: the old socket may still look alive; the new one replaces it.
+    if (previous instanceof WebSocketChannel) previous.socket.terminate();
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) connection.fail('Binary messages are not supported by the json protocol.');
+      else connection.receive(decode(data), Date.now());
+    });
+    ws.on('close', (code) => connection.detach(channel, code !== ABNORMAL_CLOSURE, Date.now()));
+  }
+}
+
+function decode(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
