@@ -19,11 +19,13 @@ import type { Config } from './config.ts';
 import { type IngestStatus, createIngestStatus } from './ingest/ingestStatus.ts';
 import { createLogger } from './observability/logger.ts';
 import { type Metrics, createMetrics } from './observability/metrics.ts';
-import { jobLatestProjection } from './projections/jobLatest/index.ts';
-import { jobTimelineProjection } from './projections/jobTimeline/index.ts';
-import { createReadModel } from './projections/readModel.ts';
-import { openReadModelDatabase } from './projections/readModelDatabase.ts';
-import { type ProjectionRunner, createProjectionRunner } from './projections/runner.ts';
+import {
+  type ProjectionRunner,
+  READ_MODEL_PROJECTIONS,
+  createProjectionRunner,
+  createReadModel,
+  openReadModelDatabase,
+} from './projections/index.ts';
 import { createEventStore } from './store/createEventStore.ts';
 import type { EventStore } from './store/eventStore.ts';
 import { createJobCommandHandler } from './store/handleJobCommands.ts';
@@ -31,9 +33,6 @@ import { type JobDirectory, createJobDirectory } from './store/jobDirectory.ts';
 import { embeddedHubEndpoint } from './transports/hubEndpoint.ts';
 import { type RunningLiveFeed, createLiveFeed } from './transports/liveFeed/index.ts';
 import { createSseTransport } from './transports/sse/index.ts';
-
-/** The projections that make up the read models, in the order they are applied. */
-export const READ_MODEL_PROJECTIONS = [jobLatestProjection, jobTimelineProjection];
 
 export interface ServerOverrides {
   readonly logger?: Logger;

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../observability/logger.ts';
-import { openReadModelDatabase } from '../projections/readModelDatabase.ts';
-import { createProjectionRunner, resetReadModels } from '../projections/runner.ts';
-import { READ_MODEL_PROJECTIONS } from '../server.ts';
+import {
+  READ_MODEL_PROJECTIONS,
+  createProjectionRunner,
+  openReadModelDatabase,
+  resetReadModels,
+} from '../projections/index.ts';
 import { createEventStore } from '../store/createEventStore.ts';
 
 /**
