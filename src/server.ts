@@ -38,6 +38,8 @@ export interface ServerOverrides {
   readonly logger?: Logger;
   /** Use this store instead of the one the config names (tests inject failures this way). */
   readonly store?: EventStore;
+  /** Shorter intervals for tests; production uses the contract's defaults. */
+  readonly tuning?: { readonly sseHeartbeatMs?: number };
 }
 
 export interface RunningServer {
@@ -92,7 +94,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     rolesClaim: config.auth.rolesClaim,
     streamTokens,
   });
-  const sse = createSseTransport({ liveFeed, logger, metrics });
+  const sse = createSseTransport({ liveFeed, logger, metrics, heartbeatMs: overrides.tuning?.sseHeartbeatMs });
 
   let accepting = false;
   const app = createApp({
