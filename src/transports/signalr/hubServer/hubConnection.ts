@@ -5,6 +5,7 @@ import { ackFrame, closeFrame, isTrackable, MessageType, parseClientMessage, PIN
 import type { HubServerLimits } from './hubServerOptions.ts';
 import type { HubServerMetrics } from './hubServerMetrics.ts';
 import { InvocationDispatcher, type MethodTable } from './invocationDispatcher.ts';
+import { SendAllowance } from './sendAllowance.ts';
 import { StatefulReconnectBuffer } from './statefulReconnectBuffer.ts';
 import { MessageTooLargeError, RecordReader } from './textMessageFormat.ts';
 import type { TransportChannel } from './transportChannel.ts';
@@ -47,6 +48,7 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
   private lastSentAt: number;
   private lastReceivedAt: number;
   private readonly reader: RecordReader;
+  private readonly sendAllowance: SendAllowance;
   private readonly dispatcher: InvocationDispatcher<TSession>;
   private readonly logger: Logger;
 
@@ -56,6 +58,7 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
     this.currentIdentity = init.identity;
     this.createdAt = this.channelChangedAt = this.lastSentAt = this.lastReceivedAt = init.now;
     this.reader = new RecordReader(init.limits.maxMessageBytes);
+    this.sendAllowance = new SendAllowance(init.limits.maxSendBufferBytes);
     this.logger = init.logger.child({ connectionId: init.connectionId });
     this.dispatcher = new InvocationDispatcher(
       init.methods, init.limits.maxInvocationsPerSecond, (frame) => this.send(frame), this.logger, init.metrics, init.now,
@@ -154,10 +157,7 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
     channel.write(frame.text);
     this.lastSentAt = Date.now();
     for (const target of frame.targets) this.init.metrics.messageSent(channel.kind, target);
-    const pending = channel.pendingBytes;
-    if (pending > this.init.limits.maxSendBufferBytes && pending > frame.text.length) {
-      this.dropSlowConsumer('send buffer full');
-    }
+    if (!this.sendAllowance.check(channel.pendingBytes, frame.text.length)) this.dropSlowConsumer('send buffer full');
   }
 
   close(options: CloseOptions = {}): void {

@@ -1,3 +1,5 @@
+import { SendAllowance } from './sendAllowance.ts';
+
 /** Sent frames awaiting the client's Ack, numbered by trackable message. */
 interface BufferedFrame {
   readonly text: string;
@@ -25,17 +27,24 @@ export class StatefulReconnectBuffer {
   private ackOwed = false;
   private awaitingSequence = false;
 
-  /** @param maxBytes bound on unacknowledged bytes; one frame is always accepted. */
-  constructor(private readonly maxBytes: number) {}
+  private readonly allowance: SendAllowance;
 
-  /** Records a sent frame holding `messageCount` trackable messages; false when over the bound. */
+  /** @param maxBytes bound on unacknowledged bytes. */
+  constructor(maxBytes: number) {
+    this.allowance = new SendAllowance(maxBytes);
+  }
+
+  /**
+   * Records a sent frame holding `messageCount` trackable messages; false when over the bound.
+   * The bound allows one oversized frame (a large catch-up) on top, see `SendAllowance`.
+   */
   record(text: string, messageCount: number): boolean {
     if (messageCount <= 0) return true;
     const bytes = text.length;
     this.frames.push({ text, firstId: this.sentCount + 1, lastId: this.sentCount + messageCount, bytes });
     this.sentCount += messageCount;
     this.bufferedBytes += bytes;
-    return this.bufferedBytes <= this.maxBytes || this.frames.length === 1;
+    return this.allowance.check(this.bufferedBytes, bytes);
   }
 
   /** The client processed every message numbered ≤ `sequenceId`. */

@@ -1,0 +1,1 @@
+export { createSignalRHub, type SignalRHub, type SignalRHubLimits, type SignalRHubOptions } from './createSignalRHub.ts';

@@ -1,0 +1,64 @@
+import { invocationFrame, type OutgoingFrame } from './hubServer/index.ts';
+import { memoFrame, type JobCatchUp, type LiveEvent } from '../liveFeed/types.ts';
+
+const LIVE_TARGETS = ['timeline.event', 'status.latest'] as const;
+const BULK_TARGET = 'timeline.bulk';
+
+/**
+ * A live event for job subscribers: `timeline.event` then `status.latest`, in one chunk.
+ * Built once per event (memoized on the event) and shared by every connection.
+ */
+export function jobLiveFrame(event: LiveEvent): OutgoingFrame {
+  const text = memoFrame(event, 'signalr', () =>
+    invocationFrame('timeline.event', event.timelineEventJson) + invocationFrame('status.latest', event.statusLatestJson),
+  );
+  return { text, messageCount: 2, targets: LIVE_TARGETS };
+}
+
+/**
+ * A live event for feed subscribers: as for a job, but the `timeline.event` argument also
+ * carries the event's store `position`, the feed's resume point (like the SSE feed's `id:`).
+ */
+export function feedLiveFrame(event: LiveEvent): OutgoingFrame {
+  const text = memoFrame(event, 'signalr-feed', () => {
+    const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
+    return invocationFrame('timeline.event', withPosition) + invocationFrame('status.latest', event.statusLatestJson);
+  });
+  return { text, messageCount: 2, targets: LIVE_TARGETS };
+}
+
+function bulkMessage(jobId: string, events: readonly LiveEvent[], fromRevision: number, toRevision: number): string {
+  const argument = JSON.stringify({
+    job_id: jobId,
+    events: events.map((event) => event.entry),
+    meta: { from_revision: fromRevision, to_revision: toRevision },
+  });
+  return invocationFrame(BULK_TARGET, argument);
+}
+
+/** The one `timeline.bulk` a Subscribe sends: every entry after the resume revision. */
+export function jobBulkFrame(catchUp: JobCatchUp): OutgoingFrame {
+  return {
+    text: bulkMessage(catchUp.jobId, catchUp.events, catchUp.fromRevision, catchUp.toRevision),
+    messageCount: 1,
+    targets: [BULK_TARGET],
+  };
+}
+
+/**
+ * A feed catch-up: one `timeline.bulk` per job (its entries in revision order), all in one
+ * chunk so that a large catch-up counts as one frame against the send-buffer bound.
+ * `null` when there is nothing to catch up on.
+ */
+export function feedBulkFrame(events: readonly LiveEvent[]): OutgoingFrame | null {
+  if (events.length === 0) return null;
+  const byJob = new Map<string, LiveEvent[]>();
+  for (const event of events) {
+    const list = byJob.get(event.jobId);
+    if (list === undefined) byJob.set(event.jobId, [event]);
+    else list.push(event);
+  }
+  let text = '';
+  for (const [jobId, list] of byJob) text += bulkMessage(jobId, list, list[0]!.revision, list[list.length - 1]!.revision);
+  return { text, messageCount: byJob.size, targets: Array.from(byJob.keys(), () => BULK_TARGET) };
+}
