@@ -32,6 +32,7 @@ import { createJobCommandHandler } from './store/handleJobCommands.ts';
 import { type JobDirectory, createJobDirectory } from './store/jobDirectory.ts';
 import { embeddedHubEndpoint } from './transports/hubEndpoint.ts';
 import { type RunningLiveFeed, createLiveFeed } from './transports/liveFeed/index.ts';
+import { createSignalRHub, type SignalRHub, type SignalRHubLimits } from './transports/signalr/index.ts';
 import { createSseTransport } from './transports/sse/index.ts';
 
 export interface ServerOverrides {
@@ -39,7 +40,7 @@ export interface ServerOverrides {
   /** Use this store instead of the one the config names (tests inject failures this way). */
   readonly store?: EventStore;
   /** Shorter intervals for tests; production uses the contract's defaults. */
-  readonly tuning?: { readonly sseHeartbeatMs?: number };
+  readonly tuning?: { readonly sseHeartbeatMs?: number; readonly signalr?: Partial<SignalRHubLimits> };
 }
 
 export interface RunningServer {
@@ -57,6 +58,8 @@ export interface RunningServer {
   readonly authenticator: Authenticator;
   readonly streamTokens: StreamTokens;
   readonly ingest: IngestStatus;
+  /** The embedded SignalR hub at `/hubs/status`. */
+  readonly signalr: SignalRHub;
   /** Present in dev mode only. */
   readonly devKeys: DevKeys | undefined;
   /** Graceful stop: refuse new work, close streams with a reconnect hint, flush, release. */
@@ -95,11 +98,21 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     streamTokens,
   });
   const sse = createSseTransport({ liveFeed, logger, metrics, heartbeatMs: overrides.tuning?.sseHeartbeatMs });
+  const signalr = createSignalRHub({
+    authenticator,
+    liveFeed,
+    jobDirectory: directory,
+    logger,
+    metrics,
+    allowOrigin: (origin) => config.corsOrigins.includes(origin),
+    ...(overrides.tuning?.signalr ? { limits: overrides.tuning.signalr } : {}),
+  });
 
   let accepting = false;
   const app = createApp({
     logger,
     corsOrigins: config.corsOrigins,
+    before: [signalr.handleRequest],
     routers: [
       operationsRoutes({
         store,
@@ -124,6 +137,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     ],
   });
   const httpServer = createServer(app);
+  signalr.attach(httpServer);
 
   await liveFeed.start();
   void projections.start();
@@ -144,6 +158,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     accepting = false;
     const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     httpServer.closeIdleConnections();
+    // SignalR clients get Close with allowReconnect before their subscriptions end.
+    await signalr.close();
     // Ends every live stream; SSE clients reconnect (elsewhere) with Last-Event-ID.
     await liveFeed.stop();
     const grace = setTimeout(() => httpServer.closeAllConnections(), config.shutdownGraceMs);
@@ -168,6 +184,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     authenticator,
     streamTokens,
     ingest,
+    signalr,
     devKeys,
     close: () => (closing ??= close()),
   };
