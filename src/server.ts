@@ -157,6 +157,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   async function close(): Promise<void> {
     accepting = false;
     const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // Keep-alive sockets become idle as their last response ends; release them promptly.
+    const sweeper = setInterval(() => httpServer.closeIdleConnections(), 50);
     httpServer.closeIdleConnections();
     // SignalR clients get Close with allowReconnect before their subscriptions end.
     await signalr.close();
@@ -165,6 +167,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     const grace = setTimeout(() => httpServer.closeAllConnections(), config.shutdownGraceMs);
     await stopped;
     clearTimeout(grace);
+    clearInterval(sweeper);
     await projections.stop();
     await store.close();
     readModelDb.close();
