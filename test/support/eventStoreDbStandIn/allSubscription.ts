@@ -20,6 +20,8 @@ export interface DropStatus {
 
 export class SubscriptionRegistry {
   readonly requests: SubscriptionRequest[] = [];
+  /** How often a subscription had to wait because its client was not reading. */
+  backpressureWaits = 0;
   readonly #active = new Set<(dropStatus: DropStatus) => void>();
 
   add(drop: (dropStatus: DropStatus) => void): () => void {
@@ -88,7 +90,9 @@ export async function runAllSubscription(
       while (!ended && next < events.length) {
         const event = events[next++]!;
         lastExamined = event.position;
-        if (!filter || filter.matches(event)) await writeWithBackpressure(call, toReadEventResponse(event, structuredIds));
+        if (!filter || filter.matches(event)) {
+          if (await writeWithBackpressure(call, toReadEventResponse(event, structuredIds))) registry.backpressureWaits += 1;
+        }
         if (filter && ++examinedSinceCheckpoint >= filter.checkpointInterval) {
           examinedSinceCheckpoint = 0;
           lastCheckpoint = lastExamined;

@@ -130,7 +130,9 @@ export function batchAppendHandler(log: StandInLog): handleBidiStreamingCall<Bat
       let stream = '';
       const respond = (response: BatchAppendRespMessage) => {
         response.setCorrelationId(request.getCorrelationId()).setStreamIdentifier(toStreamIdentifier(stream));
-        writes = writes.then(() => writeWithBackpressure(call, response));
+        writes = writes.then(async () => {
+          await writeWithBackpressure(call, response);
+        });
       };
       try {
         const options = request.getOptions();

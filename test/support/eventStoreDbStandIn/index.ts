@@ -41,6 +41,8 @@ export interface EventStoreDbStandIn {
   readonly subscriptionRequests: readonly SubscriptionRequest[];
   /** `$all` subscriptions currently open. */
   readonly activeSubscriptions: number;
+  /** How often a subscription found its client not reading and waited for gRPC flow control. */
+  readonly subscriptionBackpressureWaits: number;
   /** Appends a system event (type `$statsCollected` to a `$stats-…` stream), as a server does on its own. */
   appendSystemEvent(): LogPosition;
   /** Ends every open `$all` subscription from the server side; returns how many. */
@@ -89,6 +91,9 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
     subscriptionRequests: subscriptions.requests,
     get activeSubscriptions() {
       return subscriptions.activeCount;
+    },
+    get subscriptionBackpressureWaits() {
+      return subscriptions.backpressureWaits;
     },
     appendSystemEvent() {
       systemEventCount += 1;

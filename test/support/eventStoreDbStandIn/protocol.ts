@@ -94,12 +94,13 @@ export function statusWithDetails(
 /**
  * Writes one message and waits for the transport to drain when its buffer is full, so a
  * client that stops reading slows the stand-in down instead of growing its memory.
+ * Resolves to whether it had to wait.
  */
 export async function writeWithBackpressure<T>(
   call: ServerWritableStream<unknown, T> | ServerDuplexStream<unknown, T>,
   message: T,
-): Promise<void> {
-  if (call.write(message)) return;
+): Promise<boolean> {
+  if (call.write(message)) return false;
   await new Promise<void>((resolve) => {
     const done = () => {
       call.off('drain', done);
@@ -111,4 +112,5 @@ export async function writeWithBackpressure<T>(
     call.on('close', done);
     call.on('cancelled', done);
   });
+  return true;
 }

@@ -1,0 +1,70 @@
+import { type EventStoreDBClient, jsonEvent, type JSONType } from '@eventstore/db-client';
+import { type AppendResult, collect, type StreamAppend } from '../eventStore.ts';
+import { type GlobalPosition, position } from '../position.ts';
+import { toClientExpectedRevision } from './expectedRevision.ts';
+import { toRevision } from './positions.ts';
+import { readStreamFromClient, streamRevisionFromClient } from './readStream.ts';
+import { translateError } from './translateError.ts';
+
+/**
+ * Appends stream by stream, in order. EventStoreDB (through this client) has no
+ * multi-stream transaction, so a failure part-way leaves the earlier streams written. That
+ * is safe to retry: every event carries the caller's id, and the server treats an append
+ * whose ids are already in place at the expected revision as done ("idempotent") and
+ * answers with the original revisions. A retried call therefore completes the streams that
+ * were missing and writes nothing twice.
+ */
+export async function appendToStreamsWithClient(
+  client: EventStoreDBClient,
+  appends: readonly StreamAppend[],
+  headPosition: () => Promise<GlobalPosition | null>,
+): Promise<AppendResult[]> {
+  const results: AppendResult[] = [];
+  for (const append of appends) results.push(await appendOne(client, append, headPosition));
+  return results;
+}
+
+async function appendOne(
+  client: EventStoreDBClient,
+  append: StreamAppend,
+  headPosition: () => Promise<GlobalPosition | null>,
+): Promise<AppendResult> {
+  const { stream, events, expectedRevision } = append;
+  let lastRevision: number;
+  try {
+    const result = await client.appendToStream(
+      stream,
+      events.map((event) =>
+        jsonEvent({
+          id: event.id,
+          type: event.type,
+          data: event.data as JSONType,
+          metadata: event.metadata as JSONType,
+        }),
+      ),
+      { expectedRevision: toClientExpectedRevision(expectedRevision) },
+    );
+    lastRevision = toRevision(result.nextExpectedRevision);
+  } catch (error) {
+    throw translateError(error, { stream, expected: expectedRevision });
+  }
+
+  if (events.length === 0) {
+    return { stream, nextExpectedRevision: lastRevision, position: (await headPosition()) ?? position(0n), written: [] };
+  }
+
+  // The append answer carries one position at most, and on an idempotent retry not the
+  // events' own; read the events back for the position of each. One more event than we
+  // wrote tells whether the stream has moved on since (only possible on a retry).
+  const firstRevision = lastRevision - events.length + 1;
+  const stored = await collect(readStreamFromClient(client, stream, { fromRevision: firstRevision, maxCount: events.length + 1 }));
+  const written = events.map((event, index) => {
+    const found = stored[index];
+    if (!found || found.id !== event.id) {
+      throw new Error(`stream ${stream}: revision ${firstRevision + index} does not hold event ${event.id} after appending it`);
+    }
+    return { revision: found.revision, position: found.position };
+  });
+  const head = stored.length > events.length ? ((await streamRevisionFromClient(client, stream)) ?? lastRevision) : lastRevision;
+  return { stream, nextExpectedRevision: head, position: written[written.length - 1]!.position, written };
+}

@@ -1,0 +1,87 @@
+import { EventStoreDBClient } from '@eventstore/db-client';
+import { type AllSubscription, type EventStore, StoreUnavailableError } from '../eventStore.ts';
+import { appendToStreamsWithClient } from './appendToStreams.ts';
+import { toClientConnectionString } from './connectionString.ts';
+import { followAll } from './followAll.ts';
+import { headPositionFromClient } from './headPosition.ts';
+import { readAllWithClient } from './readAll.ts';
+import { readStreamFromClient, streamRevisionFromClient } from './readStream.ts';
+
+export interface EventStoreDbEventStoreOptions {
+  /**
+   * Where the node or cluster is, in the client's format: `esdb://host:2113?tls=false`,
+   * `esdb+discover://…` for a cluster, or the same with `kurrentdb://` / `kdb://`.
+   * TLS, credentials, node preference and deadlines are all set here.
+   */
+  readonly connectionString: string;
+  /** Delay before resubscribing after a subscription drops; doubles per failed retry. Defaults to 100 ms. */
+  readonly resubscribeDelayMs?: number;
+  /** Upper bound of the resubscribe delay. Defaults to 5 s. */
+  readonly maxResubscribeDelayMs?: number;
+  /**
+   * Failed resubscriptions in a row after which a subscription ends with
+   * `StoreUnavailableError`. Defaults to unlimited: a subscription outlives a server restart.
+   */
+  readonly maxResubscribeAttempts?: number;
+}
+
+/**
+ * The event store port on EventStoreDB/KurrentDB (23.10 or later), through
+ * `@eventstore/db-client`.
+ *
+ * - Appends carry the caller's event ids and expected revision; several streams are written
+ *   one after the other (no multi-stream transaction), and a retried call is idempotent
+ *   through the event ids.
+ * - `{commit, prepare}` positions map one to one onto ours, as bigints.
+ * - `readAll` and `subscribeToAll` filter on the server by stream-name prefix; without a
+ *   filter they exclude the server's own (`$`-typed) events, which `headPosition` ignores too.
+ * - Subscriptions resume after a drop from the last position they delivered.
+ *
+ * Read models and their checkpoints do not live here: with this store each node keeps its
+ * own (embedded SQLite is fine) and rebuilds them from `$all`.
+ */
+export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOptions): EventStore {
+  const client = EventStoreDBClient.connectionString(toClientConnectionString(options.connectionString));
+  const policy = {
+    initialDelayMs: options.resubscribeDelayMs ?? 100,
+    maxDelayMs: options.maxResubscribeDelayMs ?? 5_000,
+    maxAttempts: options.maxResubscribeAttempts ?? Number.POSITIVE_INFINITY,
+  };
+  const subscriptions = new Set<AllSubscription>();
+  let closed = false;
+
+  const closedError = () => new StoreUnavailableError('the EventStoreDB event store is closed');
+  const headPosition = () => headPositionFromClient(client);
+
+  function guarded<T>(operation: () => Promise<T>): Promise<T> {
+    return closed ? Promise.reject(closedError()) : operation();
+  }
+
+  async function* guardedRead<T>(read: () => AsyncGenerator<T>): AsyncGenerator<T> {
+    if (closed) throw closedError();
+    yield* read();
+  }
+
+  return {
+    appendToStreams: (appends) => guarded(() => appendToStreamsWithClient(client, appends, headPosition)),
+    readStream: (stream, readOptions) => guardedRead(() => readStreamFromClient(client, stream, readOptions)),
+    streamRevision: (stream) => guarded(() => streamRevisionFromClient(client, stream)),
+    readAll: (readOptions) => guardedRead(() => readAllWithClient(client, readOptions)),
+    headPosition: () => guarded(headPosition),
+    subscribeToAll(subscribeOptions) {
+      if (closed) throw closedError();
+      const subscription = followAll(client, subscribeOptions, policy, {
+        headPosition,
+        onClose: (ended) => subscriptions.delete(ended),
+      });
+      subscriptions.add(subscription);
+      return subscription;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      await client.dispose();
+    },
+  };
+}
