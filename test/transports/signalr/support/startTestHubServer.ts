@@ -26,6 +26,8 @@ export async function startTestHubServer<TSession>(
     authenticate: (token) => testAuthenticate(token),
     logger: testLogger(),
     ...overrides,
+    // Tests leave long-polling connections without a poll; don't wait the default 5 s for them.
+    limits: { shutdownTimeoutMs: 300, ...overrides.limits },
   });
   const upgradeSockets: Duplex[] = [];
   const http = createServer((req, res) => {
