@@ -1,8 +1,6 @@
+import { isValidJobId } from '../../domain/job/jobId.ts';
 import { decodePosition, type GlobalPosition } from '../../store/position.ts';
 import { HubError } from './hubServer/index.ts';
-
-/** The ingest rule for job ids (contract §3): 1..128 characters of `[A-Za-z0-9._:-]`. */
-const JOB_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function invalid(method: string, detail: string): HubError {
   return new HubError(`Invalid arguments for '${method}': ${detail}`);
@@ -15,7 +13,7 @@ function checkCount(method: string, args: readonly unknown[], min: number, max: 
 }
 
 function jobId(method: string, value: unknown): string {
-  if (typeof value !== 'string' || !JOB_ID.test(value)) throw invalid(method, 'job_id must be 1-128 characters of [A-Za-z0-9._:-].');
+  if (typeof value !== 'string' || !isValidJobId(value)) throw invalid(method, 'job_id must be 1-128 characters of [A-Za-z0-9._:-].');
   return value;
 }
 

@@ -68,8 +68,9 @@ describe('hub HTTP endpoints', () => {
         ['delete', at(connectionToken), { method: 'DELETE' }],
       ];
       for (const [, url, init] of cases) {
-        for (const headers of [{}, { authorization: 'Bearer nonsense' }, { authorization: `Basic ${alice}` }]) {
-          const response = await fetch(url, { ...init, headers: { ...(init.headers as object), ...headers } });
+        const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer nonsense' }, { authorization: `Basic ${alice}` }];
+        for (const headers of attempts) {
+          const response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers } });
           expect(response.status).toBe(401);
           expect(response.headers.get('www-authenticate')).toBe('Bearer');
         }
