@@ -229,11 +229,15 @@ describe('EventStoreDB adapter', () => {
         const requestsBefore = standIn.subscriptionRequests.length;
 
         expect(standIn.dropSubscriptions({ code })).toBe(1);
+        // Append once the new subscription is open: the server then repeats the resume
+        // position as a checkpoint, which must not be delivered a second time.
+        await eventually(() => standIn.subscriptionRequests.length > requestsBefore && standIn.activeSubscriptions === 1);
         await appendToStream(store, stream('a'), [ev('E3'), ev('E4')], 2);
         const items = await reader.until((all) => eventTypes(all).length === 5);
 
         expect(eventTypes(items)).toEqual(['E0', 'E1', 'E2', 'E3', 'E4']);
         expect(items.filter((i) => i.kind === 'caughtUp')).toHaveLength(1);
+        expectStrictlyIncreasing(items);
         const resumedFrom = standIn.subscriptionRequests[requestsBefore]!.from;
         expect(resumedFrom).toEqual(before.position);
         await subscription.close();
@@ -260,6 +264,19 @@ describe('EventStoreDB adapter', () => {
       }
       expect(seen).toEqual(events.map((e) => e.type));
       expect(standIn.subscriptionRequests.length).toBeGreaterThanOrEqual(2);
+      await subscription.close();
+    });
+
+    it("keeps 'end' where it was when dropped before anything arrived", async () => {
+      await connect({}, { resubscribeDelayMs: 200, maxResubscribeDelayMs: 200 });
+      await appendToStream(store, stream('a'), [ev('Before')], 'no_stream');
+      const subscription = store.subscribeToAll({ from: 'end', filter: filter() });
+      const reader = readItems(subscription);
+      await reader.until((items) => items.some((i) => i.kind === 'caughtUp'));
+      standIn.dropSubscriptions();
+      // Appended while the subscription is away: a resubscription "from the end" would miss it.
+      await appendToStream(store, stream('a'), [ev('During')], 0);
+      expect(eventTypes(await reader.until((items) => eventTypes(items).length === 1))).toEqual(['During']);
       await subscription.close();
     });
 
@@ -295,6 +312,24 @@ describe('EventStoreDB adapter', () => {
       await expect(reader.done).resolves.toBeUndefined();
       await expect(store.headPosition()).rejects.toBeInstanceOf(StoreUnavailableError);
     });
+  });
+
+  it('closes after reads and subscriptions that were stopped early', async () => {
+    await appendToStream(store, stream('a'), Array.from({ length: 200 }, (_, i) => ev(`E${i}`)), 'no_stream');
+    const partial = store.readStream(stream('a'))[Symbol.asyncIterator]();
+    await partial.next();
+    // Stopped at its last event, before the client has read the end of the call.
+    const atLast = store.readStream(stream('a'), { fromRevision: 199 })[Symbol.asyncIterator]();
+    await atLast.next();
+    expect(await store.streamRevision(stream('a'))).toBe(199);
+    // Meanwhile the server finishes both reads; the client holds what is left unread.
+    expect(await collect(store.readStream(stream('a')))).toHaveLength(200);
+    await partial.return?.();
+    await atLast.return?.();
+    for await (const _ of store.readAll({ filter: filter() })) break;
+    const subscription = store.subscribeToAll({ from: 'start', filter: filter() });
+    for await (const item of subscription) if (item.kind === 'caughtUp') break;
+    await store.close();
   });
 
   describe('when the server is gone', () => {
@@ -334,6 +369,16 @@ function ev(type: string, text?: string): NewEvent {
 
 async function types(store: EventStore, stream: string): Promise<string[]> {
   return (await collect(store.readStream(stream))).map((e) => e.type);
+}
+
+/** Every event and checkpoint lies strictly after the one before: nothing delivered twice. */
+function expectStrictlyIncreasing(items: readonly AllSubscriptionItem[]): void {
+  const positions = items.flatMap((i) =>
+    i.kind === 'event' ? [i.event.position] : i.kind === 'checkpoint' ? [i.position] : [],
+  );
+  for (let i = 1; i < positions.length; i++) {
+    expect(comparePositions(positions[i - 1]!, positions[i]!), `item ${i}`).toBeLessThan(0);
+  }
 }
 
 function eventTypes(items: readonly AllSubscriptionItem[]): string[] {
