@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, status, type TestServer } from '../../support/testServer.ts';
 import { JobWatcher, range } from './support/jobWatcher.ts';
 import { buildClient, TRANSPORTS, type HubConnection } from './support/signalrClient.ts';
-import { negotiateHub } from './support/statuscast.ts';
+import { dispatched, negotiateHub } from './support/statuscast.ts';
 
 describe.each(TRANSPORTS)('statuscast hub over %s with the official client', (name, transport) => {
   let t: TestServer;
@@ -30,16 +30,6 @@ describe.each(TRANSPORTS)('statuscast hub over %s with the official client', (na
     const watcher = new JobWatcher(connection);
     await connection.start();
     return { connection, watcher };
-  }
-
-  /** Resolves once the live feed has dispatched everything appended so far. */
-  async function dispatched(): Promise<void> {
-    const head = await t.server.store.headPosition();
-    const deadline = Date.now() + 10_000;
-    while (head && (t.server.liveFeed.position?.commit ?? -1n) < head.commit) {
-      if (Date.now() > deadline) throw new Error('live feed did not catch up');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
   }
 
   it('subscribes after r: one bulk with exactly r+1.., the Completion, then live events in contract shape', async () => {
@@ -126,7 +116,7 @@ describe.each(TRANSPORTS)('statuscast hub over %s with the official client', (na
     await watcher.until(() => watcher.latest.length === 1);
     await expect(connection.invoke('Unsubscribe', jobId)).resolves.toBeUndefined();
     await t.ingest(status({ job_id: jobId }));
-    await dispatched();
+    await dispatched(t);
     // Anything the server had sent for revision 3 would have arrived before this Completion.
     await connection.invoke('Unsubscribe', jobId);
     expect(watcher.revisions()).toEqual([2]);

@@ -13,3 +13,13 @@ export async function negotiateHub(t: TestServer, userToken: string, jobId?: str
   if (response.status !== 200) throw new Error(`negotiate answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as Negotiated;
 }
+
+/** Resolves once the live feed has dispatched everything appended so far. */
+export async function dispatched(t: TestServer): Promise<void> {
+  const head = await t.server.store.headPosition();
+  const deadline = Date.now() + 10_000;
+  while (head && (t.server.liveFeed.position?.commit ?? -1n) < head.commit) {
+    if (Date.now() > deadline) throw new Error('live feed did not catch up');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
