@@ -11,6 +11,7 @@ import { ingestRoutes } from './api/routes/ingest.ts';
 import { jobsRoutes } from './api/routes/jobs.ts';
 import { negotiateRoutes } from './api/routes/negotiate.ts';
 import { operationsRoutes } from './api/routes/operations.ts';
+import { webRoutes } from './api/routes/web.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { createAuthenticator } from './auth/createAuthenticator.ts';
 import { type DevKeys, loadOrCreateDevKeys } from './auth/devKeys.ts';
@@ -134,6 +135,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       jobsRoutes({ authenticator, directory, readModel, readModelPosition: () => projections.checkpoint }),
       historyRoutes({ authenticator, directory, store }),
       eventsRoutes({ authenticator, directory, store, sse }),
+      webRoutes({ config }),
     ],
   });
   const httpServer = createServer(app);

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RequestHandler, Router } from 'express';
+import type { Config } from '../../config.ts';
+import { createWebBundle } from './webBundle.ts';
+
+/** Where the page lives in the repository. */
+export const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
+
+export interface WebDeps {
+  /** Auth mode decides the sign-in form; `PUBLIC_URL` and Azure SignalR widen `connect-src`. */
+  readonly config: Pick<Config, 'auth' | 'publicUrl' | 'azureSignalRConnectionString'>;
+}
+
+/**
+ * The web page, served by the service itself (no CDN, works offline):
+ * - `GET /` (jobs list) and `GET /job/{job_id}` (job view): `web/index.html`;
+ * - `GET /assets/app.js`: `web/src` bundled in memory (see `webBundle.ts`);
+ * - `GET /assets/app.css`, `/assets/favicon.svg`: from `web/assets`;
+ * - `GET /assets/vendor/signalr.min.js`: the browser build of `@microsoft/signalr`;
+ * - `GET /config.json`: what the page must know about the service (dev sign-in or not).
+ * Every answer carries a CSP without inline scripts or styles and `nosniff`.
+ */
+export function webRoutes(deps: WebDeps): Router {
+  const router = Router();
+  const indexHtml = readFileSync(join(WEB_DIR, 'index.html'), 'utf8');
+  const pageBundle = createWebBundle(WEB_DIR);
+  // Start the first build now so the first page view does not wait for it.
+  pageBundle().catch(() => {});
+  const signalrScript = createRequire(import.meta.url).resolve('@microsoft/signalr/dist/browser/signalr.min.js');
+  const headers = securityHeaders(connectSources(deps.config));
+  const pageConfig = { auth_mode: deps.config.auth.mode, dev_sign_in: deps.config.auth.mode === 'dev' };
+
+  const page: RequestHandler = (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('html').send(indexHtml);
+  };
+  router.get('/', headers, page);
+  router.get('/job/:jobId', headers, page);
+
+  router.get('/config.json', headers, (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(pageConfig);
+  });
+
+  router.get('/assets/app.js', headers, async (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('text/javascript').send((await pageBundle()).js);
+  });
+  router.get('/assets/app.js.map', headers, async (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('application/json').send((await pageBundle()).map);
+  });
+
+  router.get('/assets/vendor/signalr.min.js', headers, (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=3600').type('text/javascript').sendFile(signalrScript);
+  });
+  router.get('/assets/vendor/signalr.min.js.map', headers, (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=3600').type('application/json').sendFile(`${signalrScript}.map`);
+  });
+
+  for (const file of ['app.css', 'favicon.svg']) {
+    router.get(`/assets/${file}`, headers, (_req, res) => {
+      res.set('Cache-Control', 'no-cache').sendFile(join(WEB_DIR, 'assets', file));
+    });
+  }
+
+  return router;
+}
+
+/** Same origin, plus the hub's origin when negotiate may send the browser elsewhere. */
+function connectSources(config: WebDeps['config']): string[] {
+  const sources = ["'self'"];
+  const origins = [config.publicUrl, azureEndpoint(config.azureSignalRConnectionString)];
+  for (const origin of origins) {
+    if (!origin) continue;
+    const url = new URL(origin);
+    sources.push(url.origin, `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`);
+  }
+  return sources;
+}
+
+function azureEndpoint(connectionString: string | undefined): string | undefined {
+  const match = /(?:^|;)\s*Endpoint=([^;]+)/i.exec(connectionString ?? '');
+  return match?.[1]?.trim();
+}
+
+function securityHeaders(connectSrc: readonly string[]): RequestHandler {
+  const csp = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src ${connectSrc.join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return (_req, res, next) => {
+    res.set({
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+    });
+    next();
+  };
+}
