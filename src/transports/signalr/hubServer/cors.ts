@@ -8,7 +8,8 @@ const ALLOWED_HEADERS = 'authorization, content-type, x-requested-with, x-signal
  */
 export function applyCors(req: IncomingMessage, res: ServerResponse, allowOrigin: (origin: string) => boolean): void {
   const origin = req.headers.origin;
-  res.appendHeader('Vary', 'Origin');
+  // An app-level CORS middleware may have added it already.
+  if (!/\borigin\b/i.test(String(res.getHeader('Vary') ?? ''))) res.appendHeader('Vary', 'Origin');
   if (origin === undefined || !allowOrigin(origin)) return;
   res.setHeader('Access-Control-Allow-Origin', origin);
   res.setHeader('Access-Control-Allow-Credentials', 'true');

@@ -32,8 +32,8 @@ export interface HubServerLimits {
   /**
    * Bytes a connection may have waiting in its transport (`ws.bufferedAmount`, the SSE
    * response's pending writes, the long-poll queue). A consumer beyond it is closed with
-   * `allowReconnect: true`. A single frame larger than the bound is still let through on its own.
-   * Defaults to 1 MiB.
+   * `allowReconnect: true`. One frame larger than the bound (a big catch-up) is let through:
+   * the bound applies to what waits beyond it. Defaults to 1 MiB.
    */
   readonly maxSendBufferBytes: number;
   /**
