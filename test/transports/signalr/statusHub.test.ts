@@ -107,6 +107,30 @@ describe.each(TRANSPORTS)('statuscast hub over %s with the official client', (na
     await expect(connection.invoke('subscribe', jobId, 1)).resolves.toEqual({ job_id: jobId, revision: 1 });
   });
 
+  it('counts connections, messages by target and invocations in the shared metrics', async () => {
+    const jobId = job('m');
+    await t.ingest(status({ job_id: jobId }));
+    const label = { WebSockets: 'signalr-websockets', ServerSentEvents: 'signalr-sse', LongPolling: 'signalr-longpolling' }[name];
+    const sent = async (target: string) =>
+      (await t.server.metrics.messagesSent.get()).values.find((v) => v.labels.transport === label && v.labels.target === target)?.value ?? 0;
+    const invocations = async (method: string, outcome: string) => {
+      const metric = t.server.metrics.registry.getSingleMetric('statuscast_signalr_invocations_total')!;
+      return (await metric.get()).values.find((v) => v.labels['method'] === method && v.labels['outcome'] === outcome)?.value ?? 0;
+    };
+    const before = { bulk: await sent('timeline.bulk'), event: await sent('timeline.event'), ok: await invocations('Subscribe', 'ok'), unknown: await invocations('unknown', 'unknown-method') };
+    const { connection, watcher } = await connect(jobId);
+    const open = (await t.server.metrics.connections.get()).values.find((v) => v.labels.transport === label)?.value;
+    expect(open).toBeGreaterThanOrEqual(1);
+    await connection.invoke('Subscribe', jobId, null);
+    await connection.invoke('Whatever').catch(() => undefined);
+    await t.ingest(status({ job_id: jobId }));
+    await watcher.until(() => watcher.latest.length === 1);
+    expect(await sent('timeline.bulk')).toBe(before.bulk + 1);
+    expect(await sent('timeline.event')).toBe(before.event + 1);
+    expect(await invocations('Subscribe', 'ok')).toBe(before.ok + 1);
+    expect(await invocations('unknown', 'unknown-method')).toBe(before.unknown + 1);
+  });
+
   it('stops the events on Unsubscribe', async () => {
     const jobId = job('d');
     await t.ingest(status({ job_id: jobId }));
