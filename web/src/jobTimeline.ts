@@ -55,9 +55,11 @@ export class JobTimeline {
     return added.sort((a, b) => a.revision - b.revision);
   }
 
-  /** Applies `status.latest`; an older one than what the page has is ignored. Returns whether it changed. */
+  /** Applies `status.latest`; one older than what the page has is ignored. Returns whether it changed. */
   applyLatest(latest: LatestStatus): boolean {
     if (this.#latest && this.#latest.revision >= latest.revision) return false;
+    const newest = this.entries.at(-1);
+    if (newest && newest.revision > latest.revision) return false;
     this.#latest = latest;
     return true;
   }

@@ -28,7 +28,8 @@ export function showSignIn(ctx: ViewContext, config: PageConfig, message: string
       list: 'sign-in-users',
       required: true,
       autocomplete: 'username',
-      pattern: '[A-Za-z0-9._:|@\\-]{1,128}',
+      // Browsers compile `pattern` with the `v` flag, where `|` and `-` must be escaped in a class.
+      pattern: '[A-Za-z0-9._:\\|@\\-]{1,128}',
       value: 'demo',
       'aria-describedby': 'sign-in-user-hint',
     });

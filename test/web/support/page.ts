@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 
+// Browser globals for the callbacks that run inside Chromium; the Node program has no DOM lib.
+declare const document: any, sessionStorage: any;
+
 /** Where screenshots go (git-ignored). */
 export const ARTIFACTS_DIR = join(import.meta.dirname, '../../../test-artifacts');
 
@@ -33,15 +36,15 @@ export async function openPage(context: BrowserContext, token: string | null): P
 
 /** Revisions of the timeline entries, in the order the page shows them. */
 export function timelineRevisions(page: Page): Promise<number[]> {
-  return page.$$eval('#timeline > li', (items) => items.map((item) => Number((item as HTMLElement).dataset['revision'])));
+  return page.$$eval('#timeline > li', (items) => items.map((item) => Number(item.getAttribute('data-revision'))));
 }
 
 /** Waits until the timeline shows exactly `1..count`. */
 export async function waitForRevisions(page: Page, count: number, timeoutMs = 15_000): Promise<void> {
   await page.waitForFunction(
     (n) => {
-      const items = [...document.querySelectorAll<HTMLElement>('#timeline > li')];
-      return items.length >= n && items.slice(0, n).every((item, i) => Number(item.dataset['revision']) === i + 1);
+      const items: { getAttribute(name: string): string | null }[] = [...document.querySelectorAll('#timeline > li')];
+      return items.length >= n && items.slice(0, n).every((item, i) => Number(item.getAttribute('data-revision')) === i + 1);
     },
     count,
     { timeout: timeoutMs },

@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { type Chromium, launchChromium } from './support/chromium.ts';
+import { jobViewOverSignalR } from './scenarios/jobViewSignalR.ts';
+import { jobViewOverSse } from './scenarios/jobViewSse.ts';
+import { jobsList } from './scenarios/jobsList.ts';
+import { signIn } from './scenarios/signIn.ts';
+import { streamTokenExpiry } from './scenarios/streamTokenExpiry.ts';
+
+/**
+ * The web page in real Chromium against the real server. One browser for the whole file
+ * (the machine runs one Chromium at a time); every scenario starts its own server and
+ * opens fresh tabs. Without Chromium, `launchChromium` throws and every test here fails.
+ */
+describe('web page in Chromium', () => {
+  let chromium: Chromium | undefined;
+  beforeAll(async () => {
+    chromium = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await chromium?.close();
+  });
+  const context = () => {
+    if (!chromium) throw new Error('Chromium did not start (see the beforeAll error above).');
+    return chromium.context;
+  };
+
+  jobViewOverSignalR(context);
+  jobViewOverSse(context);
+  jobsList(context);
+  signIn(context);
+  streamTokenExpiry(context);
+});
