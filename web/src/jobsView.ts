@@ -161,6 +161,8 @@ export function showJobsView(ctx: ViewContext, options: { readonly seesAll: bool
     const state = latest?.state ?? null;
     setProgress(bar, latest?.progress ?? (state === 'succeeded' ? 1 : 0));
     row.element.dataset['state'] = state ?? 'unknown';
+    // The state class colours the row's progress bar (see app.css).
+    row.element.className = `state-${state ?? 'unknown'}`;
     row.element.replaceChildren(
       h('th', { scope: 'row', 'data-label': 'Job' }, h('a', { href: `/job/${encodeURIComponent(jobId)}` }, jobId)),
       h('td', { 'data-label': 'State' }, stateBadge(state)),
