@@ -24,7 +24,7 @@ export function jobViewOverSignalR(context: () => BrowserContext): void {
     });
 
     it('renders the history before any live event, then applies the bulk and live events in order', async () => {
-      fixture = await startWebFixture({ allowOwnOrigin: true });
+      fixture = await startWebFixture();
       await fixture.publish('job-hist', 'alice', 3);
       const { page, errors, urls } = await openPage(context(), await fixture.server.token('alice'));
       try {
@@ -60,7 +60,7 @@ export function jobViewOverSignalR(context: () => BrowserContext): void {
     });
 
     it('shows every revision once when the test replays live frames (duplicates and stale ones)', async () => {
-      fixture = await startWebFixture({ allowOwnOrigin: true });
+      fixture = await startWebFixture();
       await fixture.publish('job-dup', 'alice', 2);
       const { page, errors } = await openPage(context(), await fixture.server.token('alice'));
       let replayed = 0;
@@ -101,7 +101,7 @@ export function jobViewOverSignalR(context: () => BrowserContext): void {
     });
 
     it('shows a banner when the server drops the connection, then recovers with every revision exactly once', async () => {
-      fixture = await startWebFixture({ allowOwnOrigin: true });
+      fixture = await startWebFixture();
       await fixture.publish('job-drop', 'alice', 2);
       const { page, errors } = await openPage(context(), await fixture.server.token('alice'));
       try {
@@ -133,7 +133,7 @@ export function jobViewOverSignalR(context: () => BrowserContext): void {
     }, 45_000);
 
     it('falls back to SSE when no SignalR transport can be opened', async () => {
-      fixture = await startWebFixture({ allowOwnOrigin: true });
+      fixture = await startWebFixture();
       await fixture.publish('job-fallback', 'alice', 2);
       const { page } = await openPage(context(), await fixture.server.token('alice'));
       try {
@@ -151,11 +151,9 @@ export function jobViewOverSignalR(context: () => BrowserContext): void {
       }
     });
 
-    // Pins a hub bug: a browser sends `Origin` on every WebSocket handshake, same-origin
-    // included, and the hub refuses any origin not listed in CORS_ORIGINS (403). The page
-    // then runs on the hub's SSE transport. When the hub accepts its own origin, this test
-    // starts failing: turn `it.fails` into `it` and drop `allowOwnOrigin` from the others.
-    it.fails('uses WebSockets with the default configuration', async () => {
+    // A browser sends `Origin` on same-origin WebSocket handshakes too; the hub must accept
+    // its own origin without any CORS_ORIGINS setting.
+    it('uses WebSockets with the default configuration', async () => {
       fixture = await startWebFixture();
       await fixture.publish('job-ws', 'alice', 1);
       const { page, errors } = await openPage(context(), await fixture.server.token('alice'));

@@ -27,7 +27,7 @@ export function jobViewOverSse(context: () => BrowserContext): void {
     });
 
     it('?transport=sse renders the history first, then shows the same timeline as SignalR', async () => {
-      fixture = await startWebFixture({ allowOwnOrigin: true });
+      fixture = await startWebFixture();
       await fixture.publish('job-sse', 'alice', 3);
       const token = await fixture.server.token('alice');
       const sse = await openPage(context(), token);

@@ -19,8 +19,7 @@ export function jobsList(context: () => BrowserContext): void {
     });
 
     it("lists the caller's jobs newest first and follows them live from the /events feed", async () => {
-      // It ends in the job view, which opens the hub: see allowOwnOrigin.
-      fixture = await startWebFixture({ allowOwnOrigin: true });
+      fixture = await startWebFixture();
       await fixture.publish('job-a', 'alice', 2);
       await fixture.publish('job-bob', 'bob', 1);
       await fixture.publish('job-b', 'alice', 1);

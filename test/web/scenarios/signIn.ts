@@ -15,7 +15,7 @@ export function signIn(context: () => BrowserContext): void {
     });
 
     it('dev mode: the picker mints a token kept in sessionStorage and never put in a URL', async () => {
-      fixture = await startWebFixture({ allowOwnOrigin: true });
+      fixture = await startWebFixture();
       await fixture.publish('job-mine', 'carol', 2);
       const { page, errors, urls } = await openPage(context(), null);
       try {

@@ -30,7 +30,7 @@ export function streamTokenExpiry(context: () => BrowserContext): void {
 
     it('re-negotiates when the stream token expires and keeps streaming, with no outage banner (SignalR and SSE)', async () => {
       // 30 s is the shortest stream-token lifetime the service accepts.
-      fixture = await startWebFixture({ allowOwnOrigin: true, env: { STREAM_TOKEN_TTL_SECONDS: '30' } });
+      fixture = await startWebFixture({ env: { STREAM_TOKEN_TTL_SECONDS: '30' } });
       await fixture.publish('job-ttl', 'alice', 2);
       const token = await fixture.server.token('alice');
       const pages = [await openPage(context(), token), await openPage(context(), token)];

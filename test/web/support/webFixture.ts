@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { expect } from 'vitest';
 import { type TestServer, startTestServer, status } from '../../support/testServer.ts';
@@ -17,23 +16,11 @@ const STAGES = ['queued', 'fetch', 'parse', 'render', 'publish'];
 
 export interface WebFixtureOptions {
   readonly env?: Record<string, string>;
-  /**
-   * Lists the server's own origin in `CORS_ORIGINS`. Needed for WebSockets from the page
-   * while the hub rejects same-origin upgrades whose `Origin` is not in `CORS_ORIGINS`
-   * (see docs/web.md, "Known gaps"); the test that pins that bug runs without it.
-   */
-  readonly allowOwnOrigin?: boolean;
 }
 
 /** The real server (startTestServer) plus what the browser scenarios need around it. */
 export async function startWebFixture(options: WebFixtureOptions = {}): Promise<WebFixture> {
-  const env = { ...options.env };
-  if (options.allowOwnOrigin) {
-    const port = await freePort();
-    env['PORT'] = String(port);
-    env['CORS_ORIGINS'] = `http://127.0.0.1:${port}`;
-  }
-  const server = await startTestServer(env);
+  const server = await startTestServer({ ...options.env });
   const sockets = new Set<Socket>();
   server.server.httpServer.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -78,16 +65,7 @@ export async function startWebFixture(options: WebFixtureOptions = {}): Promise<
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+
 
 /** 1..n */
 export function range(n: number): number[] {

@@ -73,7 +73,11 @@ export class WebSocketTransport<TUser, TSession> {
     if (request.negotiate || req.method !== 'GET') return rejectUpgrade(socket, { status: 405 });
     if (context.closing) return rejectUpgrade(socket, { status: 503, text: 'The server is shutting down.' });
     const origin = req.headers.origin;
-    if (origin !== undefined && !context.allowOrigin(origin)) return rejectUpgrade(socket, { status: 403, text: 'Origin not allowed' });
+    // Browsers send Origin on same-origin handshakes too; only other origins need allowing
+    // (this blocks cross-site WebSocket hijacking without breaking the service's own page).
+    if (origin !== undefined && !isSameOrigin(origin, req.headers.host) && !context.allowOrigin(origin)) {
+      return rejectUpgrade(socket, { status: 403, text: 'Origin not allowed' });
+    }
     const identity = await authenticateRequest(req, request.query, context.authenticate);
     if (isRejection(identity)) return rejectUpgrade(socket, identity);
     const connection = this.resolveConnection(request.query, identity);
@@ -123,4 +127,8 @@ function decode(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  return host !== undefined && URL.canParse(origin) && new URL(origin).host === host;
 }
