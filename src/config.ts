@@ -32,7 +32,7 @@ const environmentSchema = z
     HOST: optionalText.transform((v) => v ?? '127.0.0.1'),
     DATA_DIR: optionalText.transform((v) => resolve(v ?? './data')),
     EVENTSTORE_CONNECTION_STRING: optionalText.refine(
-      (v) => v === undefined || /^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//.test(v),
+      (v) => v === undefined || /^(esdb|kurrentdb|kurrent|kdb)(\+discover)?:\/\//.test(v),
       { message: 'must start with esdb:// or kurrentdb://' },
     ),
     SERVICEBUS_CONNECTION_STRING: optionalText.refine((v) => v === undefined || /Endpoint=sb:\/\//i.test(v), {

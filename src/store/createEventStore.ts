@@ -9,7 +9,9 @@ import { createSqliteEventStore } from './sqlite/createSqliteEventStore.ts';
  */
 export async function createEventStore(config: Config): Promise<EventStore> {
   if (config.eventStoreConnectionString) {
-    throw new Error('EVENTSTORE_CONNECTION_STRING is set, but the EventStoreDB adapter is not available in this build yet');
+    // Loaded only when configured: the gRPC client is heavy and the embedded mode needs none of it.
+    const { createEventStoreDbEventStore } = await import('./eventStoreDb/index.ts');
+    return createEventStoreDbEventStore({ connectionString: config.eventStoreConnectionString });
   }
   return createSqliteEventStore({ file: join(config.dataDir, 'events.sqlite'), sync: config.storeSync });
 }
