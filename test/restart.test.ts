@@ -25,7 +25,7 @@ describe('restart', () => {
               headers: { authorization: `Bearer ${publisher}`, 'content-type': 'application/json' },
               body: JSON.stringify(status({ job_id: 'restart-1', message_id: `r-${i}` })),
             });
-            if (response.status === 202) acknowledged.push(((await response.json()).results[0].revision));
+            if (response.status === 202) acknowledged.push(((await response.json()) as any).results[0].revision);
           } catch {
             return;
           }
@@ -40,13 +40,13 @@ describe('restart', () => {
       try {
         const history = await fetch(`${second.url}/jobs/restart-1/history?limit=1000`, {
           headers: { authorization: `Bearer ${alice}` },
-        }).then((r) => r.json());
+        }).then((r) => r.json() as Promise<any>);
         const stored = new Set(history.events.map((e: { revision: number }) => e.revision));
         for (const revision of acknowledged) expect(stored.has(revision)).toBe(true);
         expect(history.head_revision).toBeGreaterThanOrEqual(Math.max(...acknowledged));
         // The read model reaches the head the store has.
         await eventually(async () => {
-          const job = await fetch(`${second.url}/jobs/restart-1`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json());
+          const job = await fetch(`${second.url}/jobs/restart-1`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<any>);
           return job.meta.revision === history.head_revision && job.timeline_events.length === history.head_revision;
         }, 10_000, 'the read model to catch up');
       } finally {

@@ -34,7 +34,7 @@ describe('negotiate', () => {
     const response = await negotiate('/jobs/neg-1/signalr/negotiate', alice);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const answer = await response.json();
+    const answer = (await response.json()) as any;
     expect(answer).toMatchObject({
       url: `${t.url}/hubs/status`,
       hub: 'status',
@@ -58,13 +58,13 @@ describe('negotiate', () => {
   });
 
   it('takes the job id from the body on POST /signalr/negotiate', async () => {
-    const answer = await (await negotiate('/signalr/negotiate', alice, { job_id: 'neg-1' })).json();
+    const answer = await (await negotiate('/signalr/negotiate', alice, { job_id: 'neg-1' })).json() as any;
     expect(answer.groups).toEqual(['job:neg-1:user:alice']);
     expect(answer.history.meta.revision).toBe(2);
   });
 
   it('scopes a negotiate without job_id to the caller’s feed', async () => {
-    const answer = await (await negotiate('/signalr/negotiate', alice)).json();
+    const answer = await (await negotiate('/signalr/negotiate', alice)).json() as any;
     expect(answer).toMatchObject({ groups: ['user:alice'], sse_url: expect.stringMatching(/^\/events\?access_token=/) });
     expect(answer).not.toHaveProperty('history');
   });
@@ -82,14 +82,14 @@ describe('negotiate', () => {
     const theirs = await negotiate('/jobs/neg-1/signalr/negotiate', bob);
     const missing = await negotiate('/jobs/neg-nope/signalr/negotiate', bob);
     expect([theirs.status, missing.status]).toEqual([404, 404]);
-    const [a, b] = [await theirs.json(), await missing.json()];
+    const [a, b] = [(await theirs.json()) as any, (await missing.json()) as any];
     expect(a.title).toBe(b.title);
     expect(a.type).toBe(b.type);
   });
 
   it('lets admins and auditors negotiate any job; the owner is the job’s, not theirs', async () => {
     for (const role of ['admin', 'auditor']) {
-      const answer = await (await negotiate('/jobs/neg-1/signalr/negotiate', await t.token(`${role}-1`, [role]))).json();
+      const answer = await (await negotiate('/jobs/neg-1/signalr/negotiate', await t.token(`${role}-1`, [role]))).json() as any;
       expect(answer.groups).toEqual(['job:neg-1:user:alice']);
     }
   });
@@ -97,7 +97,7 @@ describe('negotiate', () => {
   it('answers a job that is in the store but not yet projected with an empty snapshot at revision 0', async () => {
     await t.server.projections.stop();
     await t.ingest(status({ job_id: 'neg-2' }));
-    const answer = await (await negotiate('/jobs/neg-2/signalr/negotiate', alice)).json();
+    const answer = await (await negotiate('/jobs/neg-2/signalr/negotiate', alice)).json() as any;
     expect(answer.history).toEqual({
       latest_status: null,
       timeline_events: [],

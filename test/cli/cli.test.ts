@@ -44,13 +44,13 @@ describe('command-line tools and process behaviour', () => {
     await t.ingest(status({ job_id: 'cli-1' }));
     const alice = await t.token('alice');
     await eventually(async () => {
-      const job = await fetch(`${t.url}/jobs/cli-1`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json());
+      const job = await fetch(`${t.url}/jobs/cli-1`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<any>);
       return job.meta.revision === 6 && job.timeline_events.length === 6;
     }, 10_000, 'the service to project after the rebuild');
   });
 
   it('refuses to start on a bad variable with one line naming it, exit code non-zero', async () => {
-    for (const [name, value] of [['PORT', 'eighty'], ['READY_MAX_LAG', '-1'], ['AUTH_JWKS_URL', 'not a url'], ['STORE_SYNC', 'sometimes']]) {
+    for (const [name, value] of <[string, string][]>[['PORT', 'eighty'], ['READY_MAX_LAG', '-1'], ['AUTH_JWKS_URL', 'not a url'], ['STORE_SYNC', 'sometimes']]) {
       const { code, stderr } = await runTs('src/main.ts', [], { [name]: value, DATA_DIR: t.dataDir });
       expect(code).not.toBe(0);
       const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('npm warn'));

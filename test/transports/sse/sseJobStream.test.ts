@@ -91,7 +91,7 @@ describe('SSE job stream (GET /jobs/{id}/events)', () => {
     const negotiate = await fetch(`${t.url}/jobs/sse-5/signalr/negotiate`, {
       method: 'POST',
       headers: { authorization: `Bearer ${alice}` },
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<any>);
     const sse = await openSse(`${t.url}${negotiate.sse_url}`);
     expect(sse.status).toBe(200);
     await sse.waitForEvents(1, 'timeline.bulk');
@@ -149,7 +149,7 @@ describe('SSE feed (GET /events)', () => {
     const admin = await t.token('root', ['admin']);
     await t.ingest(status({ job_id: 'feed-a', user_id: 'alice' }));
     await t.projected();
-    const page = await fetch(`${t.url}/jobs`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json());
+    const page = await fetch(`${t.url}/jobs`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<any>);
     const mine = await openSse(`${t.url}/events?after=${page.position}`, { authorization: `Bearer ${alice}` });
     const all = await openSse(`${t.url}/events?after=${page.position}`, { authorization: `Bearer ${admin}` });
     await t.ingest(status({ job_id: 'feed-b', user_id: 'bob' }));
