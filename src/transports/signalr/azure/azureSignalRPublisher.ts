@@ -1,0 +1,185 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../../../auth/principal.ts';
+import { groupNames } from '../../groups.ts';
+import type { LiveEvent, LiveFeed, Subscription } from '../../liveFeed/types.ts';
+import type { AzureSignalRMetrics } from './azureSignalRMetrics.ts';
+import { GroupLanes } from './groupLanes.ts';
+import type { AzureSignalRRest } from './restClient.ts';
+import { type RetryPolicy, SEND_RETRY, withRetries } from './retryPolicy.ts';
+import { throttledWarning } from './throttledWarning.ts';
+
+export interface AzureSignalRPublisherOptions {
+  readonly liveFeed: LiveFeed;
+  readonly rest: AzureSignalRRest;
+  readonly logger: Logger;
+  readonly metrics: AzureSignalRMetrics;
+  /** REST sends in flight at once (each to a different group). Defaults to 8. */
+  readonly maxConcurrentSends?: number;
+  /** Sends waiting, in all groups, before the oldest is dropped (and counted). Defaults to 10,000. */
+  readonly maxQueuedSends?: number;
+  /** Defaults to `SEND_RETRY` (6 attempts, 200 ms doubling to 10 s, full jitter). */
+  readonly retry?: RetryPolicy;
+  /** How long `stop()` lets queued sends drain before abandoning them. Defaults to 2 s. */
+  readonly stopTimeoutMs?: number;
+}
+
+export interface AzureSignalRPublisher {
+  /** Follows the live feed from now on. */
+  start(): Promise<void>;
+  /** Stops following, drains for up to `stopTimeoutMs`, then abandons the rest (counted). */
+  stop(): Promise<void>;
+  /** Resolves once nothing waits and nothing is in flight (for tests and shutdown). */
+  idle(): Promise<void>;
+}
+
+interface GroupSend {
+  readonly group: string;
+  readonly target: 'timeline.event' | 'status.latest';
+  readonly body: string;
+  readonly event: LiveEvent;
+}
+
+/**
+ * The live feed seen with the rights of an admin: every job's events. Not a caller; it never
+ * leaves this module.
+ */
+const PUBLISHER: Principal = {
+  userId: 'statuscast:azure-signalr-publisher',
+  roles: new Set(['admin']),
+  tokenKind: 'user',
+  groups: null,
+  expiresAt: null,
+};
+
+/**
+ * Forwards every `StatusReported` to Azure SignalR Service through its REST API (contract §5):
+ * `timeline.event` then `status.latest` to the job's group `job:<job_id>:user:<owner>` and to
+ * the owner's group `user:<owner>`, with the same argument JSON as the embedded hub (the
+ * `user:` group's `timeline.event` carries the store `position`, as the hub's feed does).
+ * Bodies are built once per event and shared by both groups.
+ *
+ * Ingest never waits for it: events are queued in memory, one ordered lane per group (a
+ * group's next send starts after the previous one ended, so each group receives its
+ * messages in revision order, `timeline.event` before `status.latest`), with at most
+ * `maxConcurrentSends` groups in flight. 429, 408, 5xx and network errors are retried with
+ * exponential backoff and jitter; when the queue is full the oldest send is dropped. A send
+ * that is dropped or fails leaves a hole that clients repair by revision
+ * (`GET /jobs/{id}/history?after=r`). Failures are counted and logged (throttled; no tokens).
+ */
+export function createAzureSignalRPublisher(options: AzureSignalRPublisherOptions): AzureSignalRPublisher {
+  const { liveFeed, rest, logger, metrics } = options;
+  const retry = options.retry ?? SEND_RETRY;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 2_000;
+  const stopping = new AbortController();
+  const warnFailed = throttledWarning(logger, 'Azure SignalR send failed; clients will re-sync by revision');
+  const warnDropped = throttledWarning(logger, 'Azure SignalR send queue full; dropped the oldest send');
+  let subscription: Subscription | undefined;
+  let lastPosition: LiveEvent['position'] | null = null;
+  let stopped = false;
+
+  const lanes = new GroupLanes<GroupSend>({
+    maxConcurrent: options.maxConcurrentSends ?? 8,
+    maxQueued: options.maxQueuedSends ?? 10_000,
+    run: deliver,
+    dropped: (send) => {
+      metrics.send('dropped');
+      warnDropped({ group: send.group, target: send.target, job_id: send.event.jobId, revision: send.event.revision });
+    },
+    depth: (queued) => metrics.queued(queued),
+  });
+
+  async function deliver(send: GroupSend): Promise<void> {
+    try {
+      const outcome = await withRetries(() => rest.sendToGroup(send.group, send.body, stopping.signal), retry, stopping.signal, metrics.retry);
+      if (outcome.kind === 'ok') {
+        metrics.send('sent');
+        metrics.delivered(send.target, send.event.recordedAtMs);
+        return;
+      }
+      if (stopping.signal.aborted) {
+        metrics.send('abandoned');
+        return;
+      }
+      metrics.send(outcome.kind === 'rejected' ? 'rejected' : 'failed');
+      warnFailed({
+        group: send.group,
+        target: send.target,
+        job_id: send.event.jobId,
+        revision: send.event.revision,
+        status: outcome.status,
+        attempts: outcome.attempts,
+        detail: outcome.detail,
+      });
+    } catch (error) {
+      // Not expected (the REST client returns outcomes); never let one send stop its lane.
+      metrics.send('failed');
+      logger.error({ err: error, group: send.group }, 'Azure SignalR send crashed');
+    }
+  }
+
+  function publish(event: LiveEvent): void {
+    if (stopped) return;
+    lastPosition = event.position;
+    const latest = body('status.latest', event.statusLatestJson);
+    // The feed form of the embedded hub (`feedLiveFrame`): the argument plus its store position.
+    const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
+    const jobGroup = groupNames.job(event.jobId, event.owner);
+    const userGroup = groupNames.user(event.owner);
+    lanes.push({ group: jobGroup, target: 'timeline.event', body: body('timeline.event', event.timelineEventJson), event });
+    lanes.push({ group: jobGroup, target: 'status.latest', body: latest, event });
+    lanes.push({ group: userGroup, target: 'timeline.event', body: body('timeline.event', withPosition), event });
+    lanes.push({ group: userGroup, target: 'status.latest', body: latest, event });
+  }
+
+  async function follow(): Promise<void> {
+    // From the last event seen when resuming after an unexpected close, so nothing is skipped.
+    subscription = await liveFeed.subscribeFeed(PUBLISHER, lastPosition, {
+      catchUp: (events) => guarded(() => events.forEach(publish)),
+      live: (event) => guarded(() => publish(event)),
+      closed: (reason) => {
+        if (stopped) return;
+        logger.warn({ reason }, 'live feed closed the Azure SignalR publisher; following again');
+        if (reason === 'too-far-behind') lastPosition = null;
+        follow().catch((error: unknown) => logger.error({ err: error }, 'Azure SignalR publisher could not follow the live feed'));
+      },
+    });
+  }
+
+  /** The live feed closes a subscriber whose sink throws; this one must never be closed that way. */
+  function guarded(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      logger.error({ err: error }, 'Azure SignalR publisher failed to queue an event');
+    }
+  }
+
+  return {
+    async start() {
+      await follow();
+      logger.info('Azure SignalR publisher follows the live feed');
+    },
+    async stop() {
+      if (stopped) return lanes.idle();
+      stopped = true;
+      subscription?.close();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([lanes.idle(), new Promise((resolve) => (timer = setTimeout(resolve, stopTimeoutMs)))]);
+      clearTimeout(timer);
+      const abandoned = lanes.clear().length;
+      if (abandoned > 0) {
+        metrics.send('abandoned', abandoned);
+        logger.warn({ abandoned }, 'Azure SignalR publisher stopped with sends still queued');
+      }
+      // Ends in-flight attempts and backoff waits; they count themselves as abandoned.
+      stopping.abort();
+      await lanes.idle();
+    },
+    idle: () => lanes.idle(),
+  };
+}
+
+/** `{"target":…,"arguments":[<argument>]}`: the REST send body around an already serialized argument. */
+function body(target: string, argumentJson: string): string {
+  return `{"target":${JSON.stringify(target)},"arguments":[${argumentJson}]}`;
+}

@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../../../observability/metrics.ts';
+import { HUB_NAME, type HubEndpoint } from '../../hubEndpoint.ts';
+import type { LiveFeed } from '../../liveFeed/types.ts';
+import { createAzureHubEndpoint } from './azureHubEndpoint.ts';
+import { createAzureSignalRPublisher } from './azureSignalRPublisher.ts';
+import { azureSignalRMetrics } from './azureSignalRMetrics.ts';
+import type { AzureSignalRConnection } from './connectionString.ts';
+import { createAzureSignalRRest } from './restClient.ts';
+import type { RetryPolicy } from './retryPolicy.ts';
+
+export { AzureSignalRConfigError, type AzureSignalRConnection, parseAzureSignalRConnectionString } from './connectionString.ts';
+export { REST_API_VERSION } from './serviceUrls.ts';
+export type { RetryPolicy } from './retryPolicy.ts';
+
+/** Bounds and timings; each defaults as documented where it is used. */
+export interface AzureSignalRTuning {
+  /** One REST attempt's timeout. Defaults to 10 s. */
+  readonly requestTimeoutMs?: number;
+  /** Publisher retries. Defaults to 6 attempts, 200 ms doubling to 10 s. */
+  readonly sendRetry?: RetryPolicy;
+  /** Negotiate's membership retries. Defaults to 3 attempts, 100 ms doubling to 1 s. */
+  readonly negotiateRetry?: RetryPolicy;
+  /** Negotiate's whole membership step. Defaults to 5 s. */
+  readonly negotiateTimeoutMs?: number;
+  /** Groups sent to at once. Defaults to 8. */
+  readonly maxConcurrentSends?: number;
+  /** Waiting sends before the oldest is dropped. Defaults to 10,000. */
+  readonly maxQueuedSends?: number;
+  /** Drain time on stop. Defaults to 2 s. */
+  readonly stopTimeoutMs?: number;
+}
+
+export interface AzureSignalROptions {
+  /** From `parseAzureSignalRConnectionString(config.azureSignalRConnectionString)`. */
+  readonly connection: AzureSignalRConnection;
+  readonly liveFeed: LiveFeed;
+  /** A child logger with `component: 'azure-signalr'` is used; tokens are never logged. */
+  readonly logger: Logger;
+  /** Azure metrics are added to this registry (see `azureSignalRMetrics`). */
+  readonly metrics: Metrics;
+  /** Negotiate's answer when the service refuses the membership; without it negotiate fails with 503. */
+  readonly fallback?: HubEndpoint;
+  readonly tuning?: AzureSignalRTuning;
+}
+
+/** Serverless mode, ready to wire: negotiate's endpoint and the publisher's lifecycle. */
+export interface AzureSignalR {
+  /** Negotiate's `HubEndpoint`: group membership through REST, then the redirect to the service. */
+  readonly hubEndpoint: HubEndpoint;
+  /** Starts forwarding live events to the service's groups. */
+  start(): Promise<void>;
+  /** Stops forwarding; drains briefly, then abandons (and counts) what is left. */
+  stop(): Promise<void>;
+  /** Resolves when no send waits or is in flight. */
+  idle(): Promise<void>;
+}
+
+/**
+ * Azure SignalR Service in serverless mode (protocol doc §11, contract §5) for the hub
+ * `status`, on REST API 2022-06-01: negotiate adds the user to the job's group and redirects
+ * the client to the service; a publisher sends every live event to the job's and the owner's
+ * groups.
+ */
+export function createAzureSignalR(options: AzureSignalROptions): AzureSignalR {
+  const tuning = options.tuning ?? {};
+  const logger = options.logger.child({ component: 'azure-signalr' });
+  const metrics = azureSignalRMetrics(options.metrics);
+  const rest = createAzureSignalRRest({ connection: options.connection, hub: HUB_NAME, requestTimeoutMs: tuning.requestTimeoutMs });
+  const hubEndpoint = createAzureHubEndpoint({
+    connection: options.connection,
+    rest,
+    hub: HUB_NAME,
+    logger,
+    metrics,
+    fallback: options.fallback,
+    retry: tuning.negotiateRetry,
+    timeoutMs: tuning.negotiateTimeoutMs,
+  });
+  const publisher = createAzureSignalRPublisher({
+    liveFeed: options.liveFeed,
+    rest,
+    logger,
+    metrics,
+    retry: tuning.sendRetry,
+    maxConcurrentSends: tuning.maxConcurrentSends,
+    maxQueuedSends: tuning.maxQueuedSends,
+    stopTimeoutMs: tuning.stopTimeoutMs,
+  });
+  return { hubEndpoint, start: publisher.start, stop: publisher.stop, idle: publisher.idle };
+}
