@@ -33,6 +33,7 @@ import { createJobCommandHandler } from './store/handleJobCommands.ts';
 import { type JobDirectory, createJobDirectory } from './store/jobDirectory.ts';
 import { embeddedHubEndpoint } from './transports/hubEndpoint.ts';
 import { type RunningLiveFeed, createLiveFeed } from './transports/liveFeed/index.ts';
+import { type AzureSignalRTuning, createAzureSignalR, parseAzureSignalRConnectionString } from './transports/signalr/azure/index.ts';
 import { createSignalRHub, type SignalRHub, type SignalRHubLimits } from './transports/signalr/index.ts';
 import { createSseTransport } from './transports/sse/index.ts';
 
@@ -41,7 +42,11 @@ export interface ServerOverrides {
   /** Use this store instead of the one the config names (tests inject failures this way). */
   readonly store?: EventStore;
   /** Shorter intervals for tests; production uses the contract's defaults. */
-  readonly tuning?: { readonly sseHeartbeatMs?: number; readonly signalr?: Partial<SignalRHubLimits> };
+  readonly tuning?: {
+    readonly sseHeartbeatMs?: number;
+    readonly signalr?: Partial<SignalRHubLimits>;
+    readonly azureSignalR?: AzureSignalRTuning;
+  };
 }
 
 export interface RunningServer {
@@ -72,6 +77,10 @@ export interface RunningServer {
  * wires them, and starts listening. `src/main.ts` adds process concerns (signals, exit).
  */
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  // A connection string the service cannot use fails here, before anything is opened.
+  const azureConnection = config.azureSignalRConnectionString
+    ? parseAzureSignalRConnectionString(config.azureSignalRConnectionString)
+    : undefined;
   mkdirSync(config.dataDir, { recursive: true });
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
@@ -84,6 +93,18 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const projections = createProjectionRunner({ store, db: readModelDb, projections: READ_MODEL_PROJECTIONS, logger, metrics });
   const readModel = createReadModel(readModelDb);
   const liveFeed = createLiveFeed({ store, directory, logger, metrics });
+  // Serverless mode: negotiate redirects to the service and a publisher feeds its groups. The
+  // embedded hub stays mounted: negotiate falls back to it when the service refuses a membership.
+  const azureSignalR = azureConnection
+    ? createAzureSignalR({
+        connection: azureConnection,
+        liveFeed,
+        logger,
+        metrics,
+        fallback: embeddedHubEndpoint,
+        tuning: overrides.tuning?.azureSignalR,
+      })
+    : undefined;
 
   const devKeys = config.auth.mode === 'dev' ? await loadOrCreateDevKeys(config.dataDir) : undefined;
   const streamTokens = createStreamTokens(
@@ -129,7 +150,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
         streamTokens,
         directory,
         readModel,
-        hub: embeddedHubEndpoint,
+        hub: azureSignalR?.hubEndpoint ?? embeddedHubEndpoint,
         publicUrl: config.publicUrl,
       }),
       jobsRoutes({ authenticator, directory, readModel, readModelPosition: () => projections.checkpoint }),
@@ -142,6 +163,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   signalr.attach(httpServer);
 
   await liveFeed.start();
+  await azureSignalR?.start();
   void projections.start();
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -164,6 +186,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     httpServer.closeIdleConnections();
     // SignalR clients get Close with allowReconnect before their subscriptions end.
     await signalr.close();
+    // Drains queued Azure sends briefly, then stops following the feed.
+    await azureSignalR?.stop();
     // Ends every live stream; SSE clients reconnect (elsewhere) with Last-Event-ID.
     await liveFeed.stop();
     const grace = setTimeout(() => httpServer.closeAllConnections(), config.shutdownGraceMs);
