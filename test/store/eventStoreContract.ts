@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type AllSubscriptionItem,
   type EventStore,
   type NewEvent,
   WrongExpectedRevisionError,
@@ -9,6 +8,7 @@ import {
   collect,
 } from '../../src/store/eventStore.ts';
 import { comparePositions, encodePosition } from '../../src/store/position.ts';
+import { eventTypes, readItems } from '../support/subscriptionReader.ts';
 
 export interface ContractSubject {
   readonly store: EventStore;
@@ -251,38 +251,4 @@ async function types(store: EventStore, stream: string): Promise<string[]> {
   return (await collect(store.readStream(stream))).map((e) => e.type);
 }
 
-function eventTypes(items: readonly AllSubscriptionItem[]): string[] {
-  return items.flatMap((i) => (i.kind === 'event' ? [i.event.type] : []));
-}
 
-/** Drains a subscription in the background; `until` waits for a condition on what arrived. */
-function readItems(subscription: AsyncIterable<AllSubscriptionItem>) {
-  const items: AllSubscriptionItem[] = [];
-  const listeners = new Set<() => void>();
-  const done = (async () => {
-    for await (const item of subscription) {
-      items.push(item);
-      for (const listener of listeners) listener();
-    }
-  })();
-  return {
-    done,
-    until(condition: (items: readonly AllSubscriptionItem[]) => boolean, timeoutMs = 10_000) {
-      return new Promise<AllSubscriptionItem[]>((resolve, reject) => {
-        const check = () => {
-          if (condition(items)) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            resolve([...items]);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out; got ${JSON.stringify(eventTypes(items))}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
-  };
-}

@@ -20,6 +20,7 @@ import {
   startEventStoreDbStandIn,
 } from '../support/eventStoreDbStandIn/index.ts';
 import { describeEventStoreContract } from './eventStoreContract.ts';
+import { eventTypes, readItems } from '../support/subscriptionReader.ts';
 
 /** A fresh stand-in and an adapter connected to it; both stopped by `dispose`. */
 async function standInSubject(
@@ -381,9 +382,6 @@ function expectStrictlyIncreasing(items: readonly AllSubscriptionItem[]): void {
   }
 }
 
-function eventTypes(items: readonly AllSubscriptionItem[]): string[] {
-  return items.flatMap((i) => (i.kind === 'event' ? [i.event.type] : []));
-}
 
 /** The positions the server reports for a stream, read with the bare client. */
 async function rawPositions(standIn: EventStoreDbStandIn, stream: string): Promise<GlobalPosition[]> {
@@ -419,36 +417,3 @@ async function eventually(condition: () => boolean): Promise<void> {
   }
 }
 
-/** Drains a subscription in the background; `until` waits for a condition on what arrived. */
-function readItems(subscription: AllSubscription) {
-  const items: AllSubscriptionItem[] = [];
-  const listeners = new Set<() => void>();
-  const done = (async () => {
-    for await (const item of subscription) {
-      items.push(item);
-      for (const listener of listeners) listener();
-    }
-  })();
-  done.catch(() => undefined);
-  return {
-    items,
-    done,
-    until(condition: (items: readonly AllSubscriptionItem[]) => boolean, timeoutMs = 10_000) {
-      return new Promise<AllSubscriptionItem[]>((resolve, reject) => {
-        const check = () => {
-          if (condition(items)) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            resolve([...items]);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out; got ${JSON.stringify(eventTypes(items))}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
-  };
-}
