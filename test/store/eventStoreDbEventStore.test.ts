@@ -3,7 +3,6 @@ import { status } from '@grpc/grpc-js';
 import { EventStoreDBClient, START } from '@eventstore/db-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type AllSubscription,
   type AllSubscriptionItem,
   type EventStore,
   type NewEvent,
