@@ -29,9 +29,8 @@ export function negotiateRoutes(deps: NegotiateDeps): Router {
   const router = Router();
   const auth = authenticate(deps.authenticator);
 
-  async function negotiateJob(req: Request, caller: Principal, jobId: string) {
-    const { owner } = await visibleJob(deps.directory, caller, jobId);
-    const groups = [groupNames.job(jobId, owner)];
+  /** The parts every negotiate answer shares: a stream token for `groups` and the hub to use. */
+  async function connectionFor(req: Request, caller: Principal, groups: string[], ssePath: string) {
     const { token, expiresAt } = await deps.streamTokens.issue(caller, groups);
     const { url, accessToken } = await deps.hub.negotiate({ principal: caller, groups, baseUrl: baseUrl(req), streamToken: token });
     return {
@@ -39,24 +38,19 @@ export function negotiateRoutes(deps: NegotiateDeps): Router {
       accessToken,
       hub: HUB_NAME,
       groups,
-      sse_url: `/jobs/${encodeURIComponent(jobId)}/events?access_token=${encodeURIComponent(token)}`,
+      sse_url: `${ssePath}?access_token=${encodeURIComponent(token)}`,
       expires_at: expiresAt.toISOString(),
-      history: deps.readModel.history(jobId, owner),
     };
   }
 
-  async function negotiateFeed(req: Request, caller: Principal) {
-    const groups = [groupNames.user(caller.userId)];
-    const { token, expiresAt } = await deps.streamTokens.issue(caller, groups);
-    const { url, accessToken } = await deps.hub.negotiate({ principal: caller, groups, baseUrl: baseUrl(req), streamToken: token });
-    return {
-      url,
-      accessToken,
-      hub: HUB_NAME,
-      groups,
-      sse_url: `/events?access_token=${encodeURIComponent(token)}`,
-      expires_at: expiresAt.toISOString(),
-    };
+  async function negotiateJob(req: Request, caller: Principal, jobId: string) {
+    const { owner } = await visibleJob(deps.directory, caller, jobId);
+    const connection = await connectionFor(req, caller, [groupNames.job(jobId, owner)], `/jobs/${encodeURIComponent(jobId)}/events`);
+    return { ...connection, history: deps.readModel.history(jobId, owner) };
+  }
+
+  function negotiateFeed(req: Request, caller: Principal) {
+    return connectionFor(req, caller, [groupNames.user(caller.userId)], '/events');
   }
 
   function baseUrl(req: Request): string {

@@ -16,34 +16,26 @@ const feedFrames = new WeakMap<LiveEvent, EventBuffer>();
  * was sent (contract §6). Built once per event and shared by every connection.
  */
 export function jobEventFrame(event: LiveEvent): EventBuffer {
-  let frame = jobFrames.get(event);
-  if (!frame) {
-    frame = newBuffer()
-      .id(String(event.revision))
-      .event('timeline.event')
-      .data(event.timelineEventJson)
-      .dispatch()
-      .event('status.latest')
-      .data(event.statusLatestJson)
-      .dispatch();
-    jobFrames.set(event, frame);
-  }
-  return frame;
+  return memoized(jobFrames, event, () => String(event.revision));
 }
 
 /** The same pair on the multi-job feed, where the id is the store position. */
 export function feedEventFrame(event: LiveEvent): EventBuffer {
-  let frame = feedFrames.get(event);
+  return memoized(feedFrames, event, () => event.positionText);
+}
+
+function memoized(cache: WeakMap<LiveEvent, EventBuffer>, event: LiveEvent, id: () => string): EventBuffer {
+  let frame = cache.get(event);
   if (!frame) {
     frame = newBuffer()
-      .id(event.positionText)
+      .id(id())
       .event('timeline.event')
       .data(event.timelineEventJson)
       .dispatch()
       .event('status.latest')
       .data(event.statusLatestJson)
       .dispatch();
-    feedFrames.set(event, frame);
+    cache.set(event, frame);
   }
   return frame;
 }
