@@ -38,6 +38,8 @@ export interface AzureSignalRStandIn {
   /** Every REST call in arrival order. */
   readonly calls: readonly RestCall[];
   readonly clients: StandInClients;
+  /** Client-endpoint requests (`METHOD path?query`, `access_token` removed), in arrival order. */
+  readonly clientRequests: readonly string[];
   /** Every problem found in any REST call or client token (should stay empty). */
   problems(): string[];
   /** Accepted group sends in arrival order. */
@@ -56,6 +58,7 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
   // Base64 text, used as the UTF-8 string the service's HMAC takes (protocol doc §11.2).
   const accessKey = randomBytes(32).toString('base64');
   const calls: RestCall[] = [];
+  const clientRequests: string[] = [];
   const hanging = new Set<ServerResponse>();
   const holds: { matches: (call: RestCall) => boolean; arrived: (call: RestCall) => void; released: Promise<void> }[] = [];
   let failures: { count: number; status: number } | null = null;
@@ -101,6 +104,7 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
 
   const server = createServer((req, res) => {
     void (async () => {
+      if (req.url?.startsWith('/client')) clientRequests.push(`${req.method} ${withoutToken(req.url)}`);
       if (await clients.hubServer.handleRequest(req, res)) return;
       await handleRest(req, res);
     })().catch((error: unknown) => {
@@ -108,6 +112,7 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     });
   });
   server.on('upgrade', (req, socket, head) => {
+    clientRequests.push(`UPGRADE ${withoutToken(req.url ?? '')}`);
     if (!clients.hubServer.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,6 +125,7 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     accessKey,
     calls,
     clients,
+    clientRequests,
     problems: () => [
       ...calls.flatMap((call) => call.problems.map((problem) => `${call.method} ${call.rawUrl}: ${problem}`)),
       ...clients.tokenChecks.flatMap((check) => check.problems.map((problem) => `client token: ${problem}`)),
@@ -160,6 +166,12 @@ function answer(res: ServerResponse, call: RestCall, status: number, code?: stri
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
   res.writeHead(status, headers).end(JSON.stringify({ code: code ?? 'Error', message: message ?? `stand-in answered ${status}`, target: null, details: null }));
+}
+
+function withoutToken(url: string): string {
+  const parsed = new URL(url, 'http://stand-in');
+  parsed.searchParams.delete('access_token');
+  return `${parsed.pathname}${parsed.search}`;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

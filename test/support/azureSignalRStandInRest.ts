@@ -24,6 +24,8 @@ export interface RestCall {
   /** Parsed send body. */
   readonly message: { readonly target: string; readonly arguments: readonly unknown[] } | undefined;
   readonly claims: JWTPayload | undefined;
+  /** The bearer token as sent (tests check it never reaches a log). */
+  readonly token: string | undefined;
   /** The audience the stand-in computed for this request (what `aud` had to be). */
   readonly expectedAudience: string;
   /** Every way the request broke the protocol; empty for a correct one. */
@@ -79,8 +81,10 @@ export async function inspectRestCall(
     problems.push('membership call with a body');
   }
 
-  const claims = await verifyToken(req.headers.authorization, accessKey, expectedAudience, problems);
-  return { seq, method: req.method ?? '', rawUrl, route, hub, body, message, claims, expectedAudience, problems, status: 0 };
+  const token = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (token === undefined) problems.push('no Authorization: Bearer token');
+  const claims = token === undefined ? undefined : await verifyServiceToken(token, accessKey, expectedAudience, problems);
+  return { seq, method: req.method ?? '', rawUrl, route, hub, body, message, claims, token, expectedAudience, problems, status: 0 };
 }
 
 function routeOf(method: string, segments: readonly string[], query: URLSearchParams, problems: string[]): RestRoute {
@@ -138,20 +142,6 @@ function parseMessage(body: string, problems: string[]): RestCall['message'] {
   if (!Array.isArray(args)) problems.push('send body without an arguments array');
   if (Object.keys(others).length > 0) problems.push(`send body with unexpected fields ${Object.keys(others).join(', ')}`);
   return typeof target === 'string' && Array.isArray(args) ? { target, arguments: args } : undefined;
-}
-
-async function verifyToken(
-  authorization: string | undefined,
-  accessKey: string,
-  expectedAudience: string,
-  problems: string[],
-): Promise<JWTPayload | undefined> {
-  const match = /^Bearer ([^\s]+)$/.exec(authorization ?? '');
-  if (!match) {
-    problems.push('no Authorization: Bearer token');
-    return undefined;
-  }
-  return verifyServiceToken(match[1]!, accessKey, expectedAudience, problems);
 }
 
 /** The checks the service makes on any token it is given (REST or client). */
