@@ -18,6 +18,7 @@ import { type DevKeys, loadOrCreateDevKeys } from './auth/devKeys.ts';
 import { createStreamTokens, loadStreamTokenSecret, type StreamTokens } from './auth/streamTokens.ts';
 import type { Config } from './config.ts';
 import { type IngestStatus, createIngestStatus } from './ingest/ingestStatus.ts';
+import type { ServiceBusConsumer, ServiceBusConsumerOptions } from './ingest/serviceBus/index.ts';
 import { createLogger } from './observability/logger.ts';
 import { type Metrics, createMetrics } from './observability/metrics.ts';
 import {
@@ -47,6 +48,8 @@ export interface ServerOverrides {
     readonly signalr?: Partial<SignalRHubLimits>;
     readonly azureSignalR?: AzureSignalRTuning;
   };
+  /** Service Bus consumer settings for tests (a stand-in receiver, smaller bounds); used when `config.serviceBus` is set. */
+  readonly serviceBus?: Partial<Pick<ServiceBusConsumerOptions, 'openReceiver' | 'maxConcurrentCalls' | 'stopGraceMs'>>;
 }
 
 export interface RunningServer {
@@ -68,6 +71,8 @@ export interface RunningServer {
   readonly signalr: SignalRHub;
   /** Present in dev mode only. */
   readonly devKeys: DevKeys | undefined;
+  /** The Service Bus ingest source, when `SERVICEBUS_CONNECTION_STRING` is set. */
+  readonly serviceBus: ServiceBusConsumer | undefined;
   /** Graceful stop: refuse new work, close streams with a reconnect hint, flush, release. */
   close(): Promise<void>;
 }
@@ -88,6 +93,17 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const directory = createJobDirectory(store);
   const handler = createJobCommandHandler({ store, directory });
   const ingest = createIngestStatus({ handler, logger, metrics });
+  // Loaded only when configured, like the EventStoreDB client: the AMQP stack is heavy.
+  const serviceBus = config.serviceBus
+    ? (await import('./ingest/serviceBus/index.ts')).createServiceBusConsumer({
+        ...config.serviceBus,
+        ingest,
+        logger,
+        metrics,
+        stopGraceMs: config.shutdownGraceMs,
+        ...overrides.serviceBus,
+      })
+    : undefined;
 
   const readModelDb = openReadModelDatabase(join(config.dataDir, 'read-models.sqlite'));
   const projections = createProjectionRunner({ store, db: readModelDb, projections: READ_MODEL_PROJECTIONS, logger, metrics });
@@ -173,6 +189,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     });
   });
   accepting = true;
+  serviceBus?.start();
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -180,6 +197,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     accepting = false;
+    // In-flight messages finish (or are abandoned) while HTTP drains; the store outlives them.
+    const serviceBusStopped = serviceBus?.stop();
     const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     // Keep-alive sockets become idle as their last response ends; release them promptly.
     const sweeper = setInterval(() => httpServer.closeIdleConnections(), 50);
@@ -194,6 +213,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     await stopped;
     clearTimeout(grace);
     clearInterval(sweeper);
+    await serviceBusStopped;
     await projections.stop();
     await store.close();
     readModelDb.close();
@@ -215,6 +235,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     ingest,
     signalr,
     devKeys,
+    serviceBus,
     close: () => (closing ??= close()),
   };
 }

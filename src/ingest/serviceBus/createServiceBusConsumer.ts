@@ -1,0 +1,160 @@
+import { type ProcessErrorArgs, type ServiceBusReceivedMessage, parseServiceBusConnectionString } from '@azure/service-bus';
+import type { Logger } from 'pino';
+import { UnavailableError, ValidationError } from '../../errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { IngestStatus } from '../ingestStatus.ts';
+import { decodeMessageBody } from './decodeMessageBody.ts';
+import { ingestInputFor, messageIdText } from './ingestInputFor.ts';
+import { type OpenedReceiver, openServiceBusReceiver } from './openServiceBusReceiver.ts';
+import { type Settlement, settlementForInvalid, settlementForResults } from './settlement.ts';
+import { serviceBusMetrics } from './serviceBusMetrics.ts';
+import { type InFlightMessage, settleMessage } from './settleMessage.ts';
+
+export interface ServiceBusConsumerOptions {
+  /** `Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…`. Never logged; only its namespace host is. */
+  readonly connectionString: string;
+  /** The topic workers publish status messages to. */
+  readonly topic: string;
+  /** This deployment's subscription on it; also stored as `ingested_by` on every event. */
+  readonly subscription: string;
+  /** The ingest function HTTP uses too. */
+  readonly ingest: IngestStatus;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Messages processed at once (the SDK's `maxConcurrentCalls`). Defaults to 16. */
+  readonly maxConcurrentCalls?: number;
+  /** How long `stop` lets in-flight messages finish before abandoning them. Defaults to 10 s. */
+  readonly stopGraceMs?: number;
+  /** Opens the receiver. Defaults to a peek-lock receiver from `connectionString`; tests pass a stand-in. */
+  readonly openReceiver?: () => OpenedReceiver;
+}
+
+export interface ServiceBusConsumer {
+  /** Opens the receiver and starts receiving. Only the first call does anything. */
+  start(): void;
+  /**
+   * Graceful stop: receives nothing new (a message delivered meanwhile is abandoned unread),
+   * lets in-flight messages finish and settle for up to `stopGraceMs`, abandons those still
+   * running (their late results are not settled again; redelivery finds their appends), then
+   * closes the receiver. Idempotent.
+   */
+  stop(): Promise<void>;
+  /** Messages being processed now. */
+  readonly inFlight: number;
+}
+
+/**
+ * The Azure Service Bus ingest source (contract §3): a peek-lock receiver on the status
+ * topic's subscription that hands every message to the same ingest function as
+ * `POST /ingest/status`, and settles it only once the outcome is known: complete once the
+ * append is durable, dead-letter what can never succeed, abandon on a transient failure.
+ * Concurrency is bounded by `maxConcurrentCalls`: the SDK delivers no further message until a
+ * `processMessage` call returns, and each call returns only after its settlement.
+ */
+export function createServiceBusConsumer(options: ServiceBusConsumerOptions): ServiceBusConsumer {
+  const { topic, subscription, ingest } = options;
+  const maxConcurrentCalls = options.maxConcurrentCalls ?? 16;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const logger = options.logger.child({ component: 'servicebus', namespace: namespaceOf(options.connectionString), topic, subscription });
+  const metrics = serviceBusMetrics(options.metrics.registry);
+  const inFlight = new Set<InFlightMessage>();
+  const idleWaiters = new Set<() => void>();
+  // Aborting cancels the SDK's connection retry cycle, which `close()` alone waits out.
+  const abort = new AbortController();
+  let opened: OpenedReceiver | undefined;
+  let handle: { close(): Promise<void> } | undefined;
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+
+  const settle = (entry: InFlightMessage, settlement: Settlement) =>
+    settleMessage(opened!.receiver, entry, settlement, { logger, metrics });
+
+  async function settlementFor(entry: InFlightMessage): Promise<Settlement> {
+    const decoded = decodeMessageBody(entry.message.body);
+    if (!decoded.ok) return { kind: 'deadLetter', reason: decoded.reason, description: decoded.description };
+    const { body, context } = ingestInputFor(entry.message, decoded.value, subscription);
+    try {
+      return settlementForResults(await ingest(body, context));
+    } catch (error) {
+      if (error instanceof ValidationError) return settlementForInvalid(error.errors);
+      if (error instanceof UnavailableError) return { kind: 'abandon', reason: 'store_unavailable' };
+      logger.error({ err: error, message_id: entry.messageKey }, 'unexpected error while ingesting a Service Bus message');
+      return { kind: 'abandon', reason: 'unexpected_error' };
+    }
+  }
+
+  async function processMessage(message: ServiceBusReceivedMessage): Promise<void> {
+    const entry: InFlightMessage = { message, messageKey: messageIdText(message.messageId), settled: false };
+    inFlight.add(entry);
+    metrics.inFlight.set(inFlight.size);
+    try {
+      await settle(entry, stopping ? { kind: 'abandon', reason: 'stopping' } : await settlementFor(entry));
+    } finally {
+      inFlight.delete(entry);
+      metrics.inFlight.set(inFlight.size);
+      if (inFlight.size === 0) for (const waiter of idleWaiters) waiter();
+    }
+  }
+
+  async function processError({ error, errorSource }: ProcessErrorArgs): Promise<void> {
+    if (stopping && error.name === 'AbortError') return;
+    metrics.receiverErrors.inc({ source: errorSource });
+    // Only name, code and message: an SDK error object carries connection details.
+    const code = (error as { code?: unknown }).code;
+    logger.warn({ err: { name: error.name, code, message: error.message }, source: errorSource }, 'Service Bus receiver error; the SDK retries');
+  }
+
+  function idle(timeoutMs: number): Promise<boolean> {
+    if (inFlight.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (drained: boolean) => {
+        clearTimeout(timer);
+        idleWaiters.delete(onIdle);
+        resolve(drained);
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      idleWaiters.add(onIdle);
+    });
+  }
+
+  async function stop(): Promise<void> {
+    stopping = true;
+    if (!opened) return;
+    const closing = handle?.close();
+    if (!(await idle(stopGraceMs))) {
+      const left = [...inFlight].filter((entry) => !entry.settled);
+      logger.warn({ messages: left.length, grace_ms: stopGraceMs }, 'in-flight Service Bus messages did not finish in time; abandoning them');
+      await Promise.all(left.map((entry) => settle(entry, { kind: 'abandon', reason: 'stopping' })));
+    }
+    abort.abort();
+    await closing?.catch(() => undefined);
+    await opened.close().catch((error: unknown) => logger.warn({ err: { message: (error as Error).message } }, 'closing the Service Bus receiver failed'));
+    logger.info('Service Bus consumer stopped');
+  }
+
+  return {
+    start() {
+      if (opened || stopping) return;
+      opened = (options.openReceiver ?? (() => openServiceBusReceiver(options.connectionString, topic, subscription)))();
+      handle = opened.receiver.subscribe(
+        { processMessage, processError },
+        { maxConcurrentCalls, autoCompleteMessages: false, abortSignal: abort.signal },
+      );
+      logger.info({ max_concurrent_calls: maxConcurrentCalls }, 'Service Bus consumer started');
+    },
+    stop: () => (stopped ??= stop()),
+    get inFlight() {
+      return inFlight.size;
+    },
+  };
+}
+
+/** The namespace host, for logs; never the key. */
+function namespaceOf(connectionString: string): string | undefined {
+  try {
+    return parseServiceBusConnectionString(connectionString).fullyQualifiedNamespace;
+  } catch {
+    return undefined;
+  }
+}
