@@ -49,7 +49,7 @@ export interface ServerOverrides {
     readonly azureSignalR?: AzureSignalRTuning;
   };
   /** Service Bus consumer settings for tests (a stand-in receiver, smaller bounds); used when `config.serviceBus` is set. */
-  readonly serviceBus?: Partial<Pick<ServiceBusConsumerOptions, 'openReceiver' | 'maxConcurrentCalls' | 'stopGraceMs'>>;
+  readonly serviceBus?: Partial<Omit<ServiceBusConsumerOptions, 'connectionString' | 'topic' | 'subscription' | 'ingest' | 'logger' | 'metrics'>>;
 }
 
 export interface RunningServer {

@@ -6,6 +6,7 @@ import type { IngestStatus } from '../ingestStatus.ts';
 import { decodeMessageBody } from './decodeMessageBody.ts';
 import { ingestInputFor, messageIdText } from './ingestInputFor.ts';
 import { type OpenedReceiver, openServiceBusReceiver } from './openServiceBusReceiver.ts';
+import { createRetryDelay } from './retryDelay.ts';
 import { type Settlement, settlementForInvalid, settlementForResults } from './settlement.ts';
 import { serviceBusMetrics } from './serviceBusMetrics.ts';
 import { type InFlightMessage, settleMessage } from './settleMessage.ts';
@@ -25,6 +26,13 @@ export interface ServiceBusConsumerOptions {
   readonly maxConcurrentCalls?: number;
   /** How long `stop` lets in-flight messages finish before abandoning them. Defaults to 10 s. */
   readonly stopGraceMs?: number;
+  /**
+   * Pause before abandoning a message after a transient failure, doubled on each redelivery of
+   * it, up to `maxRetryDelayMs` (see `createRetryDelay`). Defaults to 1 s.
+   */
+  readonly retryDelayMs?: number;
+  /** Longest such pause. Defaults to 30 s. */
+  readonly maxRetryDelayMs?: number;
   /** Opens the receiver. Defaults to a peek-lock receiver from `connectionString`; tests pass a stand-in. */
   readonly openReceiver?: () => OpenedReceiver;
 }
@@ -57,6 +65,7 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
   const stopGraceMs = options.stopGraceMs ?? 10_000;
   const logger = options.logger.child({ component: 'servicebus', namespace: namespaceOf(options.connectionString), topic, subscription });
   const metrics = serviceBusMetrics(options.metrics.registry);
+  const retryDelay = createRetryDelay(options.retryDelayMs ?? 1_000, options.maxRetryDelayMs ?? 30_000);
   const inFlight = new Set<InFlightMessage>();
   const idleWaiters = new Set<() => void>();
   // Aborting cancels the SDK's connection retry cycle, which `close()` alone waits out.
@@ -88,7 +97,13 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
     inFlight.add(entry);
     metrics.inFlight.set(inFlight.size);
     try {
-      await settle(entry, stopping ? { kind: 'abandon', reason: 'stopping' } : await settlementFor(entry));
+      const settlement: Settlement = stopping ? { kind: 'abandon', reason: 'stopping' } : await settlementFor(entry);
+      if (settlement.kind === 'abandon' && settlement.reason !== 'stopping' && !stopping) {
+        const delayMs = retryDelay.delayFor(message.deliveryCount ?? 1);
+        logger.warn({ message_id: entry.messageKey, delivery_count: message.deliveryCount, delay_ms: delayMs, reason: settlement.reason }, 'transient failure; abandoning the message after a pause');
+        await retryDelay.wait(delayMs);
+      }
+      await settle(entry, settlement);
     } finally {
       inFlight.delete(entry);
       metrics.inFlight.set(inFlight.size);
@@ -120,6 +135,8 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
 
   async function stop(): Promise<void> {
     stopping = true;
+    // Messages pausing after a transient failure are abandoned now rather than held to the grace.
+    retryDelay.interrupt();
     if (!opened) return;
     const closing = handle?.close();
     if (!(await idle(stopGraceMs))) {
