@@ -48,8 +48,19 @@ export function createAzureSignalRRest(options: AzureSignalRRestOptions): AzureS
       audience: target.audience,
       expiresAtSeconds: Math.floor(Date.now() / 1000) + REST_TOKEN_LIFETIME_SECONDS,
     });
-    const timeout = AbortSignal.timeout(requestTimeoutMs);
+    // One controller per attempt, not AbortSignal.any(): that would tie every attempt to the
+    // long-lived stop signal, which keeps track of its dependents.
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, requestTimeoutMs);
+    const stop = () => attempt.abort();
+    if (signal.aborted) attempt.abort();
+    else signal.addEventListener('abort', stop, { once: true });
     let response: Response;
+    let text = '';
     try {
       response = await fetch(target.url, {
         method,
@@ -58,17 +69,19 @@ export function createAzureSignalRRest(options: AzureSignalRRestOptions): AzureS
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.any([signal, timeout]),
+        signal: attempt.signal,
       });
+      try {
+        text = await response.text();
+      } catch {
+        // The status is what matters; a body cut short changes nothing.
+      }
     } catch (error) {
-      const reason: RetryReason = timeout.aborted ? 'timeout' : 'network';
+      const reason: RetryReason = timedOut ? 'timeout' : 'network';
       return { kind: 'retryable', reason, status: null, retryAfterMs: null, detail: describeError(error) };
-    }
-    let text = '';
-    try {
-      text = await response.text();
-    } catch {
-      // The status is what matters; a body cut short changes nothing.
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
     }
     const { status } = response;
     if (status >= 200 && status < 300) return { kind: 'ok', status };

@@ -206,6 +206,26 @@ describe('Azure SignalR publisher when the service is down', () => {
     }
   });
 
+  it('gives up on an attempt that outlives its timeout and counts it as a timeout', async () => {
+    const standIn = await startAzureSignalRStandIn();
+    const t = await startAzureTestServer(standIn, { requestTimeoutMs: 100, sendRetry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
+    const registry = t.server.metrics.registry;
+    try {
+      standIn.setOutage('hang');
+      expect((await t.ingest(status({ job_id: 'az-dead-timeout', user_id: ALICE }))).status).toBe(202);
+      await eventually(
+        async () => (await metricValue(registry, 'statuscast_azure_signalr_sends_total', { outcome: 'failed' })) === 4,
+        10_000,
+        'four timed-out sends',
+      );
+      expect(await metricValue(registry, 'statuscast_azure_signalr_retries_total', { reason: 'timeout' })).toBe(4);
+      expect(standIn.calls).toHaveLength(8);
+    } finally {
+      await t.close();
+      await standIn.close();
+    }
+  });
+
   it('never waits for a service that does not answer: 202s continue, the oldest sends are dropped, the rest abandoned on stop', async () => {
     const standIn = await startAzureSignalRStandIn();
     const t = await startAzureTestServer(standIn, {
