@@ -85,7 +85,7 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
     try {
       return settlementForResults(await ingest(body, context));
     } catch (error) {
-      if (error instanceof ValidationError) return settlementForInvalid(error.errors);
+      if (error instanceof ValidationError) return settlementForInvalid(error.errors, isBatch(decoded.value));
       if (error instanceof UnavailableError) return { kind: 'abandon', reason: 'store_unavailable' };
       logger.error({ err: error, message_id: entry.messageKey }, 'unexpected error while ingesting a Service Bus message');
       return { kind: 'abandon', reason: 'unexpected_error' };
@@ -174,4 +174,8 @@ function namespaceOf(connectionString: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isBatch(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'messages' in value;
 }

@@ -48,9 +48,9 @@ export function settlementForResults(results: readonly IngestResult[]): Settleme
   return { kind: 'deadLetter', reason, description: truncate(`${head}: ${lines.join('; ')}`) };
 }
 
-/** The settlement for a body that failed the schema: nothing was appended. */
-export function settlementForInvalid(errors: readonly FieldError[]): Settlement {
-  const lines = errors.map((e) => `${e.index === undefined ? '' : `[${e.index}] `}${e.path || '(body)'}: ${e.message}`);
+/** The settlement for a body that failed the schema (`batch`: a `{ messages }` body): nothing was appended. */
+export function settlementForInvalid(errors: readonly FieldError[], batch: boolean): Settlement {
+  const lines = errors.map((e) => `${batch && e.index !== undefined ? `[${e.index}] ` : ''}${e.path || '(body)'}: ${e.message}`);
   return {
     kind: 'deadLetter',
     reason: 'SchemaValidationFailed',
