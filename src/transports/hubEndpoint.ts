@@ -13,7 +13,18 @@ export interface HubEndpoint {
     readonly baseUrl: string;
     /** The stream token negotiate minted for these groups. */
     readonly streamToken: string;
-  }): Promise<{ url: string; accessToken: string }>;
+  }): Promise<HubConnectionGrant>;
+}
+
+export interface HubConnectionGrant {
+  readonly url: string;
+  readonly accessToken: string;
+  /**
+   * True for Azure SignalR Service in serverless mode: the service pushes to the groups
+   * negotiate joined, accepts no hub methods (no `Subscribe`), and the client catches up over
+   * `GET /jobs/{id}/history?after=r` instead (contract §5).
+   */
+  readonly serverless?: boolean;
 }
 
 export const HUB_PATH = '/hubs/status';

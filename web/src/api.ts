@@ -1,4 +1,4 @@
-import type { FeedNegotiation, JobNegotiation, JobPage, PageConfig } from './wire.ts';
+import type { FeedNegotiation, HistoryPage, JobNegotiation, JobPage, PageConfig } from './wire.ts';
 
 /** A failed call: `status` 0 means the network failed before any answer. */
 export class ApiError extends Error {
@@ -18,6 +18,8 @@ export interface Api {
   listJobs(limit?: number): Promise<JobPage>;
   negotiateJob(jobId: string): Promise<JobNegotiation>;
   negotiateFeed(): Promise<FeedNegotiation>;
+  /** A page of the job's raw stream after `after` (serverless catch-up). */
+  history(jobId: string, after: number): Promise<HistoryPage>;
 }
 
 /**
@@ -53,6 +55,7 @@ export function createApi(userToken: () => string | null): Api {
     listJobs: (limit = 100) => call<JobPage>('GET', `/jobs?limit=${limit}`),
     negotiateJob: (jobId) => call<JobNegotiation>('POST', `/jobs/${encodeURIComponent(jobId)}/signalr/negotiate`),
     negotiateFeed: () => call<FeedNegotiation>('POST', '/signalr/negotiate'),
+    history: (jobId, after) => call<HistoryPage>('GET', `/jobs/${encodeURIComponent(jobId)}/history?after=${after}&limit=1000`),
   };
 }
 

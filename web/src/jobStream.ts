@@ -1,6 +1,6 @@
 import { type LinkState, type LostReason, type StreamCredentials } from './streamLink.ts';
 import { followSse, withQuery } from './sseFollower.ts';
-import type { JobNegotiation, LatestStatus, TimelineBulkMessage, TimelineEntry, TimelineEventMessage } from './wire.ts';
+import type { HistoryPage, JobNegotiation, LatestStatus, TimelineBulkMessage, TimelineEntry, TimelineEventMessage } from './wire.ts';
 
 /** Where a job stream delivers, whichever transport carries it. */
 export interface JobStreamSink {
@@ -16,6 +16,8 @@ export interface JobStreamOptions {
   readonly credentials: StreamCredentials<JobNegotiation>;
   /** The revision the page has everything up to; every (re)subscription resumes after it. */
   resumeAfter(): number;
+  /** Reads the job's raw stream after a revision (catch-up where the hub takes no Subscribe). */
+  history(after: number): Promise<HistoryPage>;
   readonly sink: JobStreamSink;
 }
 

@@ -88,6 +88,7 @@ function startJob(ctx: ViewContext, jobId: string, negotiation: JobNegotiation, 
     jobId,
     credentials,
     resumeAfter: () => model.resumeAfter,
+    history: (after) => ctx.api.history(jobId, after),
     sink: {
       entries: applyEntries,
       latest(status) {

@@ -1,7 +1,7 @@
 import type { HubConnection, ILogger, IRetryPolicy, RetryContext } from '@microsoft/signalr';
 import type { JobStream, JobStreamOptions } from './jobStream.ts';
 import { RECONNECT_DELAYS_MS, type LostReason, errorText, lostReasonOf } from './streamLink.ts';
-import type { LatestStatus, TimelineBulkMessage, TimelineEventMessage } from './wire.ts';
+import type { LatestStatus, TimelineBulkMessage, TimelineEntry, TimelineEventMessage } from './wire.ts';
 
 /**
  * The job over the SignalR hub (contract §5): connect with negotiate's `url` and stream
@@ -98,7 +98,28 @@ export function createSignalRJobStream(options: JobStreamOptions): JobStream {
   }
 
   async function subscribe(): Promise<void> {
-    await connection.invoke('Subscribe', jobId, options.resumeAfter());
+    if (credentials.current.serverless) await catchUpOverHttp();
+    else await connection.invoke('Subscribe', jobId, options.resumeAfter());
+  }
+
+  /**
+   * Serverless mode: the service already pushes the job's group to this connection, so
+   * read what was appended before it connected from the history API. Entries overlapping
+   * live ones are de-duplicated by revision in the model.
+   */
+  async function catchUpOverHttp(): Promise<void> {
+    for (;;) {
+      const after = options.resumeAfter();
+      const page = await options.history(after);
+      const entries = page.events.filter((e) => e.type === 'StatusReported').map((e) => toEntry(e.revision, e.data));
+      if (entries.length > 0) sink.entries(entries);
+      const last = page.events[page.events.length - 1];
+      if (!last || page.head_revision === null || last.revision >= page.head_revision) {
+        const latest = entries[entries.length - 1];
+        if (latest) sink.latest({ ...latest, job_id: jobId });
+        return;
+      }
+    }
   }
 
   async function subscribeAndGoLive(): Promise<void> {
@@ -177,4 +198,19 @@ export function createSignalRJobStream(options: JobStreamOptions): JobStream {
 /** The hub answers Subscribe for an unknown or invisible job with the error "not found". */
 function isNotFound(error: unknown): boolean {
   return /not found/i.test(errorText(error));
+}
+
+/** A `StatusReported` of the raw stream as the timeline entry the hub would have sent. */
+function toEntry(revision: number, data: Record<string, unknown>): TimelineEntry {
+  return {
+    revision,
+    stage: data['stage'],
+    state: data['state'],
+    artifact: data['artifact'] ?? null,
+    message: data['message'] ?? null,
+    cycle: data['cycle'] ?? null,
+    progress: data['progress'] ?? null,
+    details: data['details'] ?? {},
+    ts: data['ts'],
+  } as TimelineEntry;
 }

@@ -46,7 +46,23 @@ export interface JobNegotiation {
   /** Relative URL with the stream token in `access_token`. */
   readonly sse_url: string;
   readonly expires_at: string;
+  /** Azure SignalR serverless: no hub methods; catch up with `GET /jobs/{id}/history?after=`. */
+  readonly serverless?: boolean;
   readonly history: JobHistory;
+}
+
+/** One raw event of `GET /jobs/{id}/history` (contract §7). */
+export interface AuditEvent {
+  readonly revision: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** A page of `GET /jobs/{id}/history`. */
+export interface HistoryPage {
+  readonly head_revision: number | null;
+  readonly next_after: number | null;
+  readonly events: readonly AuditEvent[];
 }
 
 /** `POST /signalr/negotiate` with no job: the caller's multi-job feed. */

@@ -32,10 +32,11 @@ export function negotiateRoutes(deps: NegotiateDeps): Router {
   /** The parts every negotiate answer shares: a stream token for `groups` and the hub to use. */
   async function connectionFor(req: Request, caller: Principal, groups: string[], ssePath: string) {
     const { token, expiresAt } = await deps.streamTokens.issue(caller, groups);
-    const { url, accessToken } = await deps.hub.negotiate({ principal: caller, groups, baseUrl: baseUrl(req), streamToken: token });
+    const { url, accessToken, serverless } = await deps.hub.negotiate({ principal: caller, groups, baseUrl: baseUrl(req), streamToken: token });
     return {
       url,
       accessToken,
+      ...(serverless && { serverless: true }),
       hub: HUB_NAME,
       groups,
       sse_url: `${ssePath}?access_token=${encodeURIComponent(token)}`,

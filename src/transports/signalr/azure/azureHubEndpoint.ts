@@ -81,7 +81,7 @@ export function createAzureHubEndpoint(options: AzureHubEndpointOptions): HubEnd
         claims: { nameid: principal.userId },
       });
       metrics.negotiate('azure');
-      return { url: client.url, accessToken };
+      return { url: client.url, accessToken, serverless: true };
     },
   };
 }

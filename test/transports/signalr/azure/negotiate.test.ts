@@ -44,7 +44,7 @@ describe('negotiate in Azure SignalR serverless mode (against the stand-in)', ()
     const { status: code, body } = await negotiate(t, alice, jobId);
     expect(code).toBe(200);
     expect(body.url).toBe(`${standIn.url}/client/?hub=status`);
-    expect(body).toMatchObject({ hub: 'status', groups: [`job:${jobId}:user:${ALICE}`] });
+    expect(body).toMatchObject({ hub: 'status', groups: [`job:${jobId}:user:${ALICE}`], serverless: true });
     expect(body.history.meta).toMatchObject({ owner: ALICE, revision: 1 });
 
     expect(decodeProtectedHeader(body.accessToken)).toEqual({ alg: 'HS256', typ: 'JWT' });
@@ -120,6 +120,7 @@ describe('negotiate in Azure SignalR serverless mode (against the stand-in)', ()
     const { status: code, body } = await negotiate(t, alice, jobId);
     expect(code).toBe(200);
     expect(body.url).toBe(`${t.url}/hubs/status`);
+    expect(body).not.toHaveProperty('serverless');
     expect(body.accessToken).toBe(new URL(body.sse_url, t.url).searchParams.get('access_token'));
     expect(memberships().length - before).toBe(3); // NEGOTIATE attempts in FAST_TUNING
     expect(await metricValue(registry, 'statuscast_azure_signalr_retries_total', { reason: 'server-error' })).toBe(retriesBefore + 2);
