@@ -11,7 +11,6 @@ import type { LiveEvent, TraceContext } from './types.ts';
  * pays for them.
  */
 class PreparedStatus implements LiveEvent {
-  readonly frames = new Map<string, string>();
   readonly jobId: string;
   readonly owner: string;
   readonly revision: number;

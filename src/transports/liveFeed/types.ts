@@ -11,8 +11,8 @@ export interface TraceContext {
 /**
  * One `StatusReported` event, prepared once for every transport and every client.
  * The JSON texts are the exact `timeline.event` / `status.latest` arguments of the contract;
- * transports wrap them in their own framing and may memoize the framed bytes in `frames`
- * (keyed by transport) so that a frame is built once per event, not once per connection.
+ * transports wrap them in their own framing and memoize the framed bytes per event (a
+ * `WeakMap` keyed by the event) so that a frame is built once per event, not once per connection.
  */
 export interface LiveEvent {
   readonly jobId: string;
@@ -30,8 +30,6 @@ export interface LiveEvent {
   readonly statusLatestJson: string;
   /** When the store recorded the event (ms since epoch), for append→send latency. */
   readonly recordedAtMs: number;
-  /** Per-transport memo of framed bytes; see `memoFrame`. */
-  readonly frames: Map<string, string>;
 }
 
 /** What the handoff from catch-up to live delivered first. */
@@ -97,14 +95,4 @@ export interface LiveFeed {
 
   /** Number of live subscriptions, for metrics. */
   readonly subscriberCount: number;
-}
-
-/** Builds a transport's framed bytes for an event once and reuses them for every client. */
-export function memoFrame(event: LiveEvent, key: string, build: () => string): string {
-  let frame = event.frames.get(key);
-  if (frame === undefined) {
-    frame = build();
-    event.frames.set(key, frame);
-  }
-  return frame;
 }

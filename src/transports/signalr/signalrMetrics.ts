@@ -23,14 +23,29 @@ export interface SignalRMetrics extends HubServerMetrics {
  */
 export function signalrMetrics(metrics: Metrics): SignalRMetrics {
   const invocations = invocationCounter(metrics.registry);
+  // `messageSent` and `observeLatency` run once per delivery: prom-client hashes the label
+  // values on every `labels()` call, so the children are looked up once and kept.
+  const sent = new Map<TransportKind, Map<string, ReturnType<Metrics['messagesSent']['labels']>>>();
+  const latency = new Map<TransportKind, ReturnType<Metrics['appendToSend']['labels']>>();
+  const sentCounter = (transport: TransportKind, target: string) => {
+    let byTarget = sent.get(transport);
+    if (byTarget === undefined) sent.set(transport, (byTarget = new Map()));
+    let child = byTarget.get(target);
+    if (child === undefined) byTarget.set(target, (child = metrics.messagesSent.labels(TRANSPORT_LABEL[transport], target)));
+    return child;
+  };
+  const latencyHistogram = (transport: TransportKind) => {
+    let child = latency.get(transport);
+    if (child === undefined) latency.set(transport, (child = metrics.appendToSend.labels(TRANSPORT_LABEL[transport])));
+    return child;
+  };
   return {
     connectionOpened: (transport) => metrics.connections.labels(TRANSPORT_LABEL[transport]).inc(),
     connectionClosed: (transport) => metrics.connections.labels(TRANSPORT_LABEL[transport]).dec(),
-    messageSent: (transport, target) => metrics.messagesSent.labels(TRANSPORT_LABEL[transport], target).inc(),
+    messageSent: (transport, target) => sentCounter(transport, target).inc(),
     sendBufferDrop: (transport) => metrics.slowConsumerCloses.labels(TRANSPORT_LABEL[transport]).inc(),
     invocation: (method, outcome) => invocations.labels(method, outcome).inc(),
-    observeLatency: (transport, recordedAtMs) =>
-      metrics.appendToSend.labels(TRANSPORT_LABEL[transport]).observe(Math.max(0, Date.now() - recordedAtMs) / 1000),
+    observeLatency: (transport, recordedAtMs) => latencyHistogram(transport).observe(Math.max(0, Date.now() - recordedAtMs) / 1000),
   };
 }
 

@@ -1,18 +1,20 @@
 import { invocationFrame, type OutgoingFrame } from './hubServer/index.ts';
-import { memoFrame, type JobCatchUp, type LiveEvent } from '../liveFeed/types.ts';
+import type { JobCatchUp, LiveEvent } from '../liveFeed/types.ts';
 
 const LIVE_TARGETS = ['timeline.event', 'status.latest'] as const;
 const BULK_TARGET = 'timeline.bulk';
 
+const jobFrames = new WeakMap<LiveEvent, OutgoingFrame>();
+const feedFrames = new WeakMap<LiveEvent, OutgoingFrame>();
+
 /**
  * A live event for job subscribers: `timeline.event` then `status.latest`, in one chunk.
- * Built once per event (memoized on the event) and shared by every connection.
+ * Built and encoded once per event (memoized on the event) and shared by every connection.
  */
 export function jobLiveFrame(event: LiveEvent): OutgoingFrame {
-  const text = memoFrame(event, 'signalr', () =>
+  return sharedFrame(jobFrames, event, () =>
     invocationFrame('timeline.event', event.timelineEventJson) + invocationFrame('status.latest', event.statusLatestJson),
   );
-  return { text, messageCount: 2, targets: LIVE_TARGETS };
 }
 
 /**
@@ -20,11 +22,20 @@ export function jobLiveFrame(event: LiveEvent): OutgoingFrame {
  * carries the event's store `position`, the feed's resume point (like the SSE feed's `id:`).
  */
 export function feedLiveFrame(event: LiveEvent): OutgoingFrame {
-  const text = memoFrame(event, 'signalr-feed', () => {
+  return sharedFrame(feedFrames, event, () => {
     const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
     return invocationFrame('timeline.event', withPosition) + invocationFrame('status.latest', event.statusLatestJson);
   });
-  return { text, messageCount: 2, targets: LIVE_TARGETS };
+}
+
+function sharedFrame(cache: WeakMap<LiveEvent, OutgoingFrame>, event: LiveEvent, text: () => string): OutgoingFrame {
+  let frame = cache.get(event);
+  if (frame === undefined) {
+    const built = text();
+    frame = { text: built, messageCount: 2, targets: LIVE_TARGETS, encoded: Buffer.from(built, 'utf8') };
+    cache.set(event, frame);
+  }
+  return frame;
 }
 
 function bulkMessage(jobId: string, events: readonly LiveEvent[], fromRevision: number, toRevision: number): string {

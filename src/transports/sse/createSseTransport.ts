@@ -87,9 +87,12 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       else this.#subscription = subscription;
     }
 
-    write(frame: EventBuffer): void {
+    write(frame: EventBuffer | Buffer): void {
       if (this.#ended || !this.session.isConnected) return;
-      void this.session.batch(frame);
+      // Shared live frames arrive encoded; better-sse would only turn them back into a
+      // string for `res.write`, so they go to the response directly (same order, same stream).
+      if (Buffer.isBuffer(frame)) this.res.write(frame);
+      else void this.session.batch(frame);
       if (this.res.writableLength > maxBuffered) {
         slowCloses.inc();
         logger.info({ transport: TRANSPORT, buffered: this.res.writableLength }, 'closing a slow SSE consumer');
@@ -97,7 +100,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       }
     }
 
-    live(event: LiveEvent, frame: EventBuffer): void {
+    live(event: LiveEvent, frame: Buffer): void {
       if (this.#ended) return;
       this.write(frame);
       sentTimeline.inc();

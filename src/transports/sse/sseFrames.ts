@@ -7,34 +7,37 @@ import type { JobCatchUp, LiveEvent } from '../liveFeed/types.ts';
 const asIs = (data: unknown) => data as string;
 const newBuffer = () => new EventBuffer({ serializer: asIs });
 
-const jobFrames = new WeakMap<LiveEvent, EventBuffer>();
-const feedFrames = new WeakMap<LiveEvent, EventBuffer>();
+const jobFrames = new WeakMap<LiveEvent, Buffer>();
+const feedFrames = new WeakMap<LiveEvent, Buffer>();
 
 /**
  * A live event on a job stream: `timeline.event` with the revision as id, then
  * `status.latest` without an id, so `Last-Event-ID` only ever names a revision whose entry
- * was sent (contract §6). Built once per event and shared by every connection.
+ * was sent (contract §6). Built and UTF-8 encoded once per event and shared by every
+ * connection: with thousands of subscribers, encoding per connection is measurable.
  */
-export function jobEventFrame(event: LiveEvent): EventBuffer {
+export function jobEventFrame(event: LiveEvent): Buffer {
   return memoized(jobFrames, event, () => String(event.revision));
 }
 
 /** The same pair on the multi-job feed, where the id is the store position. */
-export function feedEventFrame(event: LiveEvent): EventBuffer {
+export function feedEventFrame(event: LiveEvent): Buffer {
   return memoized(feedFrames, event, () => event.positionText);
 }
 
-function memoized(cache: WeakMap<LiveEvent, EventBuffer>, event: LiveEvent, id: () => string): EventBuffer {
+function memoized(cache: WeakMap<LiveEvent, Buffer>, event: LiveEvent, id: () => string): Buffer {
   let frame = cache.get(event);
   if (!frame) {
-    frame = newBuffer()
+    const text = newBuffer()
       .id(id())
       .event('timeline.event')
       .data(event.timelineEventJson)
       .dispatch()
       .event('status.latest')
       .data(event.statusLatestJson)
-      .dispatch();
+      .dispatch()
+      .read();
+    frame = Buffer.from(text, 'utf8');
     cache.set(event, frame);
   }
   return frame;

@@ -154,7 +154,7 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
     }
     const channel = this.current;
     if (channel === null) return; // stateful and between sockets: the replay delivers it
-    channel.write(frame.text);
+    channel.write(frame.text, frame.encoded);
     this.lastSentAt = Date.now();
     for (const target of frame.targets) this.init.metrics.messageSent(channel.kind, target);
     if (!this.sendAllowance.check(channel.pendingBytes, frame.text.length)) this.dropSlowConsumer('send buffer full');

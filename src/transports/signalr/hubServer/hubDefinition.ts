@@ -17,6 +17,11 @@ export interface OutgoingFrame {
   readonly messageCount: number;
   /** The invocation target of each message in `text` (for metrics); empty for completions. */
   readonly targets: readonly string[];
+  /**
+   * `text` as UTF-8, for a frame shared by many connections: a byte-oriented transport
+   * (WebSockets) then sends it without encoding it once per connection.
+   */
+  readonly encoded?: Buffer;
 }
 
 export interface CloseOptions {

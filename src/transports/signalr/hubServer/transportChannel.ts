@@ -7,7 +7,8 @@ import type { TransportKind } from './hubDefinition.ts';
  */
 export interface TransportChannel {
   readonly kind: TransportKind;
-  write(chunk: string): void;
+  /** `encoded`, when given, is `chunk` as UTF-8 already (see `OutgoingFrame.encoded`). */
+  write(chunk: string, encoded?: Buffer): void;
   /** Bytes written but not yet handed to the network; bounded by `maxSendBufferBytes`. */
   readonly pendingBytes: number;
   /**

@@ -17,8 +17,11 @@ class WebSocketChannel implements TransportChannel {
 
   constructor(readonly socket: WebSocket) {}
 
-  write(chunk: string): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(chunk);
+  write(chunk: string, encoded?: Buffer): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    // A Buffer would go out as a binary message; the JSON hub protocol needs text messages.
+    if (encoded !== undefined) this.socket.send(encoded, { binary: false });
+    else this.socket.send(chunk);
   }
 
   get pendingBytes(): number {

@@ -30,7 +30,6 @@ export function liveEventDouble(jobId: string, revision: number, owner = 'alice'
     timelineEventJson: JSON.stringify({ job_id: jobId, event: entry }),
     statusLatestJson: JSON.stringify({ job_id: jobId, ...entry }),
     recordedAtMs: Date.now(),
-    frames: new Map(),
   };
 }
 
