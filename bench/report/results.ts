@@ -1,0 +1,63 @@
+import type { MachineInfo } from '../lib/machine.ts';
+import type { Profile } from '../lib/profiles.ts';
+import type { ExportResult } from '../scenarios/auditorExport.ts';
+import type { CapacityResult } from '../scenarios/capacity.ts';
+import type { DeliveryResult } from '../scenarios/deliveryRun.ts';
+import type { FanoutResult } from '../scenarios/fanout.ts';
+import type { IngestResult } from '../scenarios/ingest.ts';
+import type { ManyJobsResult } from '../scenarios/manyJobs.ts';
+import type { ConfirmationResult } from '../scenarios/officialClients.ts';
+import type { StormResult } from '../scenarios/reconnectStorm.ts';
+
+type Failed = { readonly error: string };
+
+/** The results file `bench/run.ts` writes (schema 1). */
+export interface BenchResults {
+  readonly schema: 1;
+  readonly mode: Profile['mode'];
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationSeconds: number;
+  readonly machine: MachineInfo;
+  readonly conditions: {
+    readonly loadBefore: readonly number[];
+    readonly loadAfter: readonly number[];
+    readonly scenarios: Record<string, { readonly seconds: number; readonly load: { readonly max1: number; readonly mean1: number; readonly samples: number } }>;
+  };
+  readonly settings: Profile;
+  readonly results: {
+    readonly ingest?: IngestResult | Failed;
+    readonly fanout?: FanoutResult | Failed;
+    readonly manyJobs?: ManyJobsResult | Failed;
+    readonly capacity?: CapacityResult | Failed;
+    readonly reconnectStorm?: StormResult | Failed;
+    readonly auditorExport?: ExportResult | Failed;
+    readonly officialClients?: ConfirmationResult | Failed;
+  };
+}
+
+export function ok<T extends object>(value: T | Failed | undefined): T | undefined {
+  return value && !('error' in value) ? (value as T) : undefined;
+}
+
+export function runOf(runs: readonly DeliveryResult[] | undefined, system: string): DeliveryResult | undefined {
+  return runs?.find((r) => r.system === system);
+}
+
+/** Every statuscast delivery run of a results file, for the integrity total. */
+export function statuscastIntegrity(results: BenchResults): { gaps: number; duplicates: number; undelivered: number; mismatches: number; runs: number } {
+  const total = { gaps: 0, duplicates: 0, undelivered: 0, mismatches: 0, runs: 0 };
+  const add = (i: { gaps: number; duplicates: number; undelivered: number; mismatches?: number }) => {
+    total.gaps += i.gaps;
+    total.duplicates += i.duplicates;
+    total.undelivered += i.undelivered;
+    total.mismatches += i.mismatches ?? 0;
+    total.runs++;
+  };
+  const fan = ok(results.results.fanout);
+  for (const size of fan?.sizes ?? []) for (const run of size.runs) if (run.system === 'statuscast') add(run.integrity);
+  for (const run of ok(results.results.manyJobs)?.runs ?? []) if (run.system === 'statuscast') add(run.integrity);
+  for (const run of ok(results.results.reconnectStorm)?.runs ?? []) if (run.system === 'statuscast') add(run.integrity);
+  for (const pass of ok(results.results.officialClients)?.passes ?? []) if (pass.system === 'statuscast') add(pass.integrity);
+  return total;
+}

@@ -1,0 +1,41 @@
+/**
+ * Scenario 3, many jobs: 2,000 jobs with 5 subscribers each (half SignalR over WebSockets, half
+ * SSE), events spread over the jobs: what routing each event to its own group costs, next to
+ * the raw `ws` peer (a map of rooms) and Socket.IO rooms.
+ * Run alone: `npx tsx bench/scenarios/manyJobs.ts [--quick|--smoke]`.
+ */
+import type { BenchContext } from '../lib/context.ts';
+import { deliveryRun, type DeliveryResult } from './deliveryRun.ts';
+import { SYSTEMS } from './fanout.ts';
+import { runAlone } from './runAlone.ts';
+
+export interface ManyJobsResult {
+  readonly jobs: number;
+  readonly subscribersPerJob: number;
+  readonly runs: readonly DeliveryResult[];
+}
+
+export async function manyJobs(ctx: BenchContext): Promise<ManyJobsResult> {
+  const plan = ctx.profile.manyJobs;
+  const keys = Array.from({ length: plan.jobs }, (_, i) => `many-${i}`);
+  const connections = plan.jobs * plan.subscribersPerJob;
+  ctx.log(`  ${plan.jobs} jobs × ${plan.subscribersPerJob} subscribers`);
+  const runs: DeliveryResult[] = [];
+  for (const system of SYSTEMS) {
+    runs.push(
+      await deliveryRun(ctx, system, {
+        label: 'many-jobs',
+        keys,
+        subscribersPerKey: plan.subscribersPerJob,
+        steadyRate: plan.steadyRate,
+        steadyMs: plan.steadyMs,
+        burstMs: plan.burstMs,
+        windowDeliveries: Math.min(ctx.profile.fanout.windowCap, ctx.profile.fanout.windowPerConnection * connections),
+        batchMax: 100,
+      }),
+    );
+  }
+  return { jobs: plan.jobs, subscribersPerJob: plan.subscribersPerJob, runs };
+}
+
+runAlone(import.meta.url, 'manyJobs');
