@@ -172,7 +172,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       jobsRoutes({ authenticator, directory, readModel, readModelPosition: () => projections.checkpoint }),
       historyRoutes({ authenticator, directory, store }),
       eventsRoutes({ authenticator, directory, store, sse }),
-      webRoutes({ config }),
+      webRoutes({ config, hubClientEndpoint: azureConnection?.clientEndpoint }),
     ],
   });
   const httpServer = createServer(app);

@@ -77,3 +77,23 @@ describe('web routes in JWKS mode', () => {
     }
   });
 });
+
+describe('connect-src in Azure SignalR serverless mode', () => {
+  // CSP host sources without a port match only the scheme's default port.
+  it.each([
+    ['Endpoint with Port', 'Endpoint=http://127.0.0.1;Port=8089;AccessKey=a2V5;Version=1.0;', 'http://127.0.0.1:8089 ws://127.0.0.1:8089'],
+    [
+      'ClientEndpoint',
+      'Endpoint=https://demo.service.signalr.net;ClientEndpoint=https://signalr.example.com:8443;AccessKey=a2V5;Version=1.0;',
+      'https://signalr.example.com:8443 wss://signalr.example.com:8443',
+    ],
+  ])('allows the origin clients are sent to, port included (%s)', async (_name, connectionString, sources) => {
+    const server = await startTestServer({ AZURE_SIGNALR_CONNECTION_STRING: connectionString });
+    try {
+      const response = await fetch(`${server.url}/config.json`);
+      expect(response.headers.get('content-security-policy')).toContain(`connect-src 'self' ${sources};`);
+    } finally {
+      await server.close();
+    }
+  });
+});

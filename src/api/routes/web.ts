@@ -10,8 +10,14 @@ import { createWebBundle } from './webBundle.ts';
 export const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 
 export interface WebDeps {
-  /** Auth mode decides the sign-in form; `PUBLIC_URL` and Azure SignalR widen `connect-src`. */
-  readonly config: Pick<Config, 'auth' | 'publicUrl' | 'azureSignalRConnectionString'>;
+  /** Auth mode decides the sign-in form; `PUBLIC_URL` widens `connect-src`. */
+  readonly config: Pick<Config, 'auth' | 'publicUrl'>;
+  /**
+   * Where negotiate sends browsers instead of this service: Azure SignalR Service's client
+   * endpoint (`ClientEndpoint`, else `Endpoint` with `Port`). Its origin, port included, is
+   * added to `connect-src`. Defaults to none (the embedded hub is same-origin).
+   */
+  readonly hubClientEndpoint?: string;
 }
 
 /**
@@ -30,7 +36,7 @@ export function webRoutes(deps: WebDeps): Router {
   // Start the first build now so the first page view does not wait for it.
   pageBundle().catch(() => {});
   const signalrScript = createRequire(import.meta.url).resolve('@microsoft/signalr/dist/browser/signalr.min.js');
-  const headers = securityHeaders(connectSources(deps.config));
+  const headers = securityHeaders(connectSources([deps.config.publicUrl, deps.hubClientEndpoint]));
   const pageConfig = { auth_mode: deps.config.auth.mode, dev_sign_in: deps.config.auth.mode === 'dev' };
 
   const page: RequestHandler = (_req, res) => {
@@ -66,21 +72,15 @@ export function webRoutes(deps: WebDeps): Router {
   return router;
 }
 
-/** Same origin, plus the hub's origin when negotiate may send the browser elsewhere. */
-function connectSources(config: WebDeps['config']): string[] {
+/** Same origin, plus the origins (HTTP and WebSocket) of other URLs the page is sent to. */
+function connectSources(urls: readonly (string | undefined)[]): string[] {
   const sources = ["'self'"];
-  const origins = [config.publicUrl, azureEndpoint(config.azureSignalRConnectionString)];
-  for (const origin of origins) {
-    if (!origin) continue;
-    const url = new URL(origin);
+  for (const text of urls) {
+    if (!text) continue;
+    const url = new URL(text);
     sources.push(url.origin, `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`);
   }
   return sources;
-}
-
-function azureEndpoint(connectionString: string | undefined): string | undefined {
-  const match = /(?:^|;)\s*Endpoint=([^;]+)/i.exec(connectionString ?? '');
-  return match?.[1]?.trim();
 }
 
 function securityHeaders(connectSrc: readonly string[]): RequestHandler {
