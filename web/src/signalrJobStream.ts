@@ -11,6 +11,10 @@ import type { LatestStatus, TimelineBulkMessage, TimelineEntry, TimelineEventMes
  * fetched (re-negotiate) whenever the client needs one and the current one is expiring, or
  * after a failed attempt.
  *
+ * With Azure SignalR Service in serverless mode (negotiate says `serverless: true`) the
+ * service pushes the job's group and takes no `Subscribe`: the page reads what it lacks from
+ * `GET /jobs/{id}/history?after=` after every (re)connect and whenever a live event shows a hole.
+ *
  * `start()` rejects when no transport of the hub can be opened; the caller then falls back
  * to SSE.
  */
@@ -32,6 +36,8 @@ export function createSignalRJobStream(options: JobStreamOptions): JobStream {
   let ended = false;
   let retrying = false;
   let upcoming = { attempt: 1, delay: 0 };
+  let repairing = false;
+  let repairAgain = false;
 
   const logger: ILogger = {
     log(level, message) {
@@ -63,7 +69,11 @@ export function createSignalRJobStream(options: JobStreamOptions): JobStream {
     if (message?.job_id === jobId && Array.isArray(message.events)) sink.entries(message.events);
   });
   connection.on('timeline.event', (message: TimelineEventMessage) => {
-    if (message?.job_id === jobId && message.event) sink.entries([message.event]);
+    if (message?.job_id !== jobId || !message.event) return;
+    sink.entries([message.event]);
+    // Serverless: a send the service refused or the publisher dropped is never re-sent, so
+    // an event that arrives after a hole makes the page read the hole from the history API.
+    if (credentials.current.serverless && options.resumeAfter() < message.event.revision - 1) repairHole();
   });
   connection.on('status.latest', (status: LatestStatus) => {
     if (status?.job_id === jobId) sink.latest(status);
@@ -120,6 +130,30 @@ export function createSignalRJobStream(options: JobStreamOptions): JobStream {
         return;
       }
     }
+  }
+
+  /**
+   * One hole repair at a time; a hole seen while one runs asks for another round after it.
+   * A failed repair is left to the next event that still sees the hole, or to a reconnect.
+   */
+  function repairHole(): void {
+    if (repairing) {
+      repairAgain = true;
+      return;
+    }
+    repairing = true;
+    void (async () => {
+      try {
+        do {
+          repairAgain = false;
+          await catchUpOverHttp();
+        } while (repairAgain && !ended);
+      } catch (error) {
+        if (!ended) console.warn(`statuscast/signalr: could not read missed events (${errorText(error)})`);
+      } finally {
+        repairing = false;
+      }
+    })();
   }
 
   async function subscribeAndGoLive(): Promise<void> {
