@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { StandInClients } from './azureSignalRStandInClients.ts';
 import { inspectRestCall, type RestCall } from './azureSignalRStandInRest.ts';
 
@@ -40,6 +40,12 @@ export interface AzureSignalRStandIn {
   readonly clients: StandInClients;
   /** Client-endpoint requests (`METHOD path?query`, `access_token` removed), in arrival order. */
   readonly clientRequests: readonly string[];
+  /**
+   * Destroys every TCP connection that carried client-endpoint traffic (WebSockets, SSE,
+   * polls, negotiates), as a service node failing or a network cut would; no Close frame is
+   * sent. Returns how many were destroyed.
+   */
+  dropClients(): number;
   /** Every problem found in any REST call or client token (should stay empty). */
   problems(): string[];
   /** Accepted group sends in arrival order. */
@@ -60,6 +66,12 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
   const calls: RestCall[] = [];
   const clientRequests: string[] = [];
   const hanging = new Set<ServerResponse>();
+  const clientSockets = new Set<Socket>();
+  const trackClientSocket = (socket: Socket): void => {
+    if (clientSockets.has(socket)) return;
+    clientSockets.add(socket);
+    socket.once('close', () => clientSockets.delete(socket));
+  };
   const holds: { matches: (call: RestCall) => boolean; arrived: (call: RestCall) => void; released: Promise<void> }[] = [];
   let failures: { count: number; status: number } | null = null;
   let outage: Outage | null = null;
@@ -102,9 +114,16 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     }
   }
 
+  // Browsers call the client endpoint from the page's origin. The hub server answers CORS
+  // (preflights included) for every origin, echoing it with `Allow-Credentials: true` since
+  // the official client sends credentials: what the service does with its default CORS
+  // setting (allowed origins omitted or "*": every origin may negotiate and connect).
   const server = createServer((req, res) => {
     void (async () => {
-      if (req.url?.startsWith('/client')) clientRequests.push(`${req.method} ${withoutToken(req.url)}`);
+      if (req.url?.startsWith('/client')) {
+        clientRequests.push(`${req.method} ${withoutToken(req.url)}`);
+        trackClientSocket(req.socket);
+      }
       if (await clients.hubServer.handleRequest(req, res)) return;
       await handleRest(req, res);
     })().catch((error: unknown) => {
@@ -113,6 +132,7 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
   });
   server.on('upgrade', (req, socket, head) => {
     clientRequests.push(`UPGRADE ${withoutToken(req.url ?? '')}`);
+    trackClientSocket(socket as Socket);
     if (!clients.hubServer.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -130,6 +150,12 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
       ...calls.flatMap((call) => call.problems.map((problem) => `${call.method} ${call.rawUrl}: ${problem}`)),
       ...clients.tokenChecks.flatMap((check) => check.problems.map((problem) => `client token: ${problem}`)),
     ],
+    dropClients() {
+      const count = clientSockets.size;
+      for (const socket of clientSockets) socket.destroy();
+      clientSockets.clear();
+      return count;
+    },
     groupSends: (group) =>
       calls.filter((call) => call.route.kind === 'send-to-group' && call.status === 202 && (group === undefined || call.route.group === group)),
     failNext(count, status = 503) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { type Chromium, launchChromium } from './support/chromium.ts';
+import { jobViewOverAzureServerless } from './scenarios/azureServerless.ts';
 import { jobViewOverSignalR } from './scenarios/jobViewSignalR.ts';
 import { jobViewOverSse } from './scenarios/jobViewSse.ts';
 import { jobsList } from './scenarios/jobsList.ts';
@@ -29,4 +30,5 @@ describe('web page in Chromium', () => {
   jobsList(context);
   signIn(context);
   streamTokenExpiry(context);
+  jobViewOverAzureServerless(context);
 });
