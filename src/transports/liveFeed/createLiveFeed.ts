@@ -7,8 +7,9 @@ import type { JobDirectory } from '../../store/jobDirectory.ts';
 import type { GlobalPosition } from '../../store/position.ts';
 import { FeedSubscriber } from './feedSubscriber.ts';
 import { JobSubscriber } from './jobSubscriber.ts';
+import { DEFAULT_TAIL_CACHE_LIMITS, JobTailCache, type JobTailCacheLimits } from './jobTailCache.ts';
 import { toLiveEvent } from './toLiveEvent.ts';
-import type { LiveEvent, LiveFeed, Subscription } from './types.ts';
+import type { JobSink, LiveEvent, LiveFeed, Subscription } from './types.ts';
 
 export interface LiveFeedOptions {
   readonly store: EventStore;
@@ -22,6 +23,8 @@ export interface LiveFeedOptions {
    * (`too-far-behind`). Defaults to 50,000.
    */
   readonly maxFeedCatchUpScan?: number;
+  /** Bounds of the in-memory tail of watched jobs that resuming clients catch up from. */
+  readonly tailCache?: JobTailCacheLimits;
 }
 
 export interface RunningLiveFeed extends LiveFeed {
@@ -52,6 +55,10 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
   let subscription: AllSubscription | undefined;
   let stopped = false;
   let running: Promise<void> | undefined;
+  const tailCache = new JobTailCache(
+    (jobId, afterRevision, sink) => followJob(jobId, afterRevision, sink, { counted: false }),
+    options.tailCache ?? DEFAULT_TAIL_CACHE_LIMITS,
+  );
 
   function track(delta: number): void {
     count += delta;
@@ -102,6 +109,42 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
     }
   }
 
+  async function readJob(jobId: string, fromRevision: number): Promise<LiveEvent[]> {
+    const events: LiveEvent[] = [];
+    for await (const recorded of store.readStream(jobStreamName(jobId), { fromRevision })) {
+      const live = toLiveEvent(recorded);
+      if (live) events.push(live);
+    }
+    return events;
+  }
+
+  /**
+   * Registers a subscriber, then catches it up: clients from the tail cache when it holds
+   * their revision, from the store otherwise; the cache's own subscribers from the store.
+   * Registering first means anything appended meanwhile is buffered, anything before is in
+   * the catch-up, and revisions remove the overlap.
+   */
+  async function followJob(jobId: string, afterRevision: number, sink: JobSink, { counted }: { counted: boolean }): Promise<Subscription> {
+    const subscriber = new JobSubscriber(jobId, afterRevision, sink, maxPending, (closed) => {
+      const set = jobSubscribers.get(jobId);
+      if (set?.delete(closed) && counted) track(-1);
+      if (set?.size === 0) jobSubscribers.delete(jobId);
+    });
+    let set = jobSubscribers.get(jobId);
+    if (!set) jobSubscribers.set(jobId, (set = new Set()));
+    set.add(subscriber);
+    if (counted) track(1);
+    try {
+      const from = afterRevision + 1;
+      const cached = counted ? await tailCache.eventsFrom(jobId, from) : undefined;
+      subscriber.finishCatchUp(cached ?? (await readJob(jobId, from)));
+    } catch (error) {
+      subscriber.close(null);
+      throw error;
+    }
+    return { close: () => subscriber.close(null) };
+  }
+
   return {
     get subscriberCount() {
       return count;
@@ -122,32 +165,8 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
       await running;
     },
 
-    async subscribeJob(jobId, afterRevision, sink): Promise<Subscription> {
-      const subscriber = new JobSubscriber(jobId, afterRevision ?? 0, sink, maxPending, (closed) => {
-        const set = jobSubscribers.get(jobId);
-        if (set?.delete(closed)) track(-1);
-        if (set?.size === 0) jobSubscribers.delete(jobId);
-      });
-      // Register before reading: anything appended from here on is buffered, anything
-      // before is in the read, and revisions de-duplicate the overlap.
-      let set = jobSubscribers.get(jobId);
-      if (!set) jobSubscribers.set(jobId, (set = new Set()));
-      set.add(subscriber);
-      track(1);
-      try {
-        const events: LiveEvent[] = [];
-        const from = (afterRevision ?? 0) + 1;
-        for await (const recorded of store.readStream(jobStreamName(jobId), { fromRevision: from })) {
-          if (subscriber.isClosed) break;
-          const live = toLiveEvent(recorded);
-          if (live) events.push(live);
-        }
-        subscriber.finishCatchUp(events);
-      } catch (error) {
-        subscriber.close(null);
-        throw error;
-      }
-      return { close: () => subscriber.close(null) };
+    subscribeJob(jobId, afterRevision, sink): Promise<Subscription> {
+      return followJob(jobId, afterRevision ?? 0, sink, { counted: true });
     },
 
     async subscribeFeed(principal, after, sink): Promise<Subscription> {

@@ -39,7 +39,8 @@ export class JobSubscriber {
   finishCatchUp(events: readonly LiveEvent[]): void {
     if (this.#phase !== 'catching-up') return;
     const fromRevision = this.#last + 1;
-    const fresh = events.filter((e) => e.revision > this.#last);
+    // Usually nothing is stale, and the array stays the one other subscribers share.
+    const fresh = events.length === 0 || events[0]!.revision > this.#last ? events : events.filter((e) => e.revision > this.#last);
     const toRevision = fresh.length > 0 ? fresh[fresh.length - 1]!.revision : this.#last;
     const catchUp: JobCatchUp = { jobId: this.jobId, events: fresh, fromRevision, toRevision };
     this.#last = toRevision;

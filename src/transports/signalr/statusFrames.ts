@@ -1,4 +1,5 @@
 import { invocationFrame, type OutgoingFrame } from './hubServer/index.ts';
+import { CatchUpFrames } from '../liveFeed/catchUpFrames.ts';
 import type { JobCatchUp, LiveEvent } from '../liveFeed/types.ts';
 
 const LIVE_TARGETS = ['timeline.event', 'status.latest'] as const;
@@ -47,13 +48,17 @@ function bulkMessage(jobId: string, events: readonly LiveEvent[], fromRevision: 
   return invocationFrame(BULK_TARGET, argument);
 }
 
-/** The one `timeline.bulk` a Subscribe sends: every entry after the resume revision. */
+const bulkFrames = new CatchUpFrames<OutgoingFrame>((catchUp) => {
+  const text = bulkMessage(catchUp.jobId, catchUp.events, catchUp.fromRevision, catchUp.toRevision);
+  return { text, messageCount: 1, targets: [BULK_TARGET], encoded: Buffer.from(text, 'utf8') };
+});
+
+/**
+ * The one `timeline.bulk` a Subscribe sends: every entry after the resume revision. Shared
+ * by the connections whose catch-ups shared a read (a reconnect storm).
+ */
 export function jobBulkFrame(catchUp: JobCatchUp): OutgoingFrame {
-  return {
-    text: bulkMessage(catchUp.jobId, catchUp.events, catchUp.fromRevision, catchUp.toRevision),
-    messageCount: 1,
-    targets: [BULK_TARGET],
-  };
+  return bulkFrames.frameOf(catchUp);
 }
 
 /**

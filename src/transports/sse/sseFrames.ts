@@ -1,6 +1,7 @@
 import { EventBuffer } from 'better-sse';
 import type { GlobalPosition } from '../../store/position.ts';
 import { encodePosition } from '../../store/position.ts';
+import { CatchUpFrames } from '../liveFeed/catchUpFrames.ts';
 import type { JobCatchUp, LiveEvent } from '../liveFeed/types.ts';
 
 /** Our data is JSON text already; better-sse must not serialize it again. */
@@ -43,14 +44,21 @@ function memoized(cache: WeakMap<LiveEvent, Buffer>, event: LiveEvent, id: () =>
   return frame;
 }
 
-/** The one `timeline.bulk` a job stream starts with; its id is the last revision it holds. */
-export function jobBulkFrame(catchUp: JobCatchUp): EventBuffer {
+const bulkFrames = new CatchUpFrames<Buffer>((catchUp) => {
   const data = JSON.stringify({
     job_id: catchUp.jobId,
     events: catchUp.events.map((e) => e.entry),
     meta: { from_revision: catchUp.fromRevision, to_revision: catchUp.toRevision },
   });
-  return newBuffer().id(String(catchUp.toRevision)).event('timeline.bulk').data(data).dispatch();
+  return Buffer.from(newBuffer().id(String(catchUp.toRevision)).event('timeline.bulk').data(data).dispatch().read(), 'utf8');
+});
+
+/**
+ * The one `timeline.bulk` a job stream starts with; its id is the last revision it holds.
+ * Shared by the streams whose catch-ups shared a read (a reconnect storm).
+ */
+export function jobBulkFrame(catchUp: JobCatchUp): Buffer {
+  return bulkFrames.frameOf(catchUp);
 }
 
 /**

@@ -7,6 +7,8 @@ import { createJobDirectory } from '../../../src/store/jobDirectory.ts';
 import { createSqliteEventStore } from '../../../src/store/sqlite/createSqliteEventStore.ts';
 import { type RunningLiveFeed, createLiveFeed } from '../../../src/transports/liveFeed/index.ts';
 import type { CloseReason, JobCatchUp, LiveEvent } from '../../../src/transports/liveFeed/types.ts';
+import { jobBulkFrame as signalrBulkFrame } from '../../../src/transports/signalr/statusFrames.ts';
+import { jobBulkFrame as sseBulkFrame } from '../../../src/transports/sse/sseFrames.ts';
 import { eventually } from '../../support/testServer.ts';
 
 const principal = (userId: string, roles: string[] = []): Principal => ({
@@ -59,6 +61,45 @@ function recordingSink() {
   };
 }
 
+/**
+ * Wraps a store to count stream reads; `hold` makes later reads take their snapshot at once
+ * but hand it over only on `release`, so a test can append between the two.
+ */
+function readCountingStore(store: EventStore) {
+  let gate: Promise<void> | null = null;
+  let open = () => {};
+  const state = {
+    count: 0,
+    snapshots: 0,
+    hold() {
+      gate = new Promise((resolve) => (open = resolve));
+    },
+    release() {
+      open();
+      gate = null;
+    },
+    store: new Proxy(store, {
+      get(target, property) {
+        if (property === 'readStream') {
+          return (...args: Parameters<EventStore['readStream']>) => {
+            state.count++;
+            return (async function* () {
+              const snapshot = [];
+              for await (const event of target.readStream(...args)) snapshot.push(event);
+              state.snapshots++;
+              if (gate) await gate;
+              yield* snapshot;
+            })();
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }),
+  };
+  return state;
+}
+
 describe('live feed', () => {
   let store: EventStore;
   let feed: RunningLiveFeed;
@@ -98,6 +139,154 @@ describe('live feed', () => {
       expect(s.catchUps).toHaveLength(1);
       expect(s.catchUps[0]!.fromRevision).toBe(from);
     });
+  });
+
+  it('gives every subscriber of a storm (concurrent resubscribes sharing reads) all revisions once while appends race', async () => {
+    await report(store, 'storm', 'alice', 30);
+    let appending = true;
+    const appender = (async () => {
+      for (let i = 0; i < 100; i++) await report(store, 'storm');
+      appending = false;
+    })();
+    const subscribers: { recorder: ReturnType<typeof recordingSink>; after: number }[] = [];
+    while (appending) {
+      const wave = Array.from({ length: 8 }, (_, i) => ({ recorder: recordingSink(), after: i % 2 === 0 ? 10 : 20 }));
+      subscribers.push(...wave);
+      await Promise.all(wave.map(({ recorder, after }) => feed.subscribeJob('storm', after, recorder.sink)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await appender;
+    expect(subscribers.length).toBeGreaterThan(40);
+    await eventually(() => subscribers.every(({ recorder }) => recorder.revisions.at(-1) === 130), 5000);
+    for (const { recorder, after } of subscribers) {
+      expect(recorder.revisions).toEqual(Array.from({ length: 130 - after }, (_, k) => after + 1 + k));
+    }
+  });
+
+  it('lets clients that come back at once from the same revision share one store read and one bulk frame', async () => {
+    await report(store, 'herd', 'alice', 5);
+    const reads = readCountingStore(store);
+    const herdFeed = createLiveFeed({ store: reads.store, directory: createJobDirectory(store), logger: pino({ level: 'silent' }) });
+    await herdFeed.start();
+    try {
+      const herd = Array.from({ length: 50 }, () => recordingSink());
+      await Promise.all(herd.map((r) => herdFeed.subscribeJob('herd', 2, r.sink)));
+      expect(reads.count).toBe(1);
+      for (const r of herd) expect(r.revisions).toEqual([3, 4, 5]);
+      expect(new Set(herd.map((r) => signalrBulkFrame(r.catchUps[0]!))).size).toBe(1);
+      expect(new Set(herd.map((r) => sseBulkFrame(r.catchUps[0]!))).size).toBe(1);
+
+      // A later revision is in memory too; an earlier one than the cache holds reads the store.
+      const later = recordingSink();
+      await herdFeed.subscribeJob('herd', 4, later.sink);
+      expect(later.revisions).toEqual([5]);
+      expect(reads.count).toBe(1);
+      const earlier = recordingSink();
+      await herdFeed.subscribeJob('herd', 0, earlier.sink);
+      expect(earlier.revisions).toEqual([1, 2, 3, 4, 5]);
+      expect(reads.count).toBe(2);
+      expect(herdFeed.subscriberCount).toBe(52);
+    } finally {
+      await herdFeed.stop();
+    }
+  });
+
+  it('serves clients that drop and come back from memory, with what was appended while they were away', async () => {
+    await report(store, 'blip', 'alice', 3);
+    const reads = readCountingStore(store);
+    const blipFeed = createLiveFeed({ store: reads.store, directory: createJobDirectory(store), logger: pino({ level: 'silent' }) });
+    await blipFeed.start();
+    try {
+      const before = recordingSink();
+      (await blipFeed.subscribeJob('blip', 3, before.sink)).close();
+      expect(blipFeed.subscriberCount).toBe(0);
+      await report(store, 'blip', 'alice', 4);
+      const back = Array.from({ length: 10 }, () => recordingSink());
+      await eventually(async () => (await store.streamRevision(jobStreamName('blip'))) === 7);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const r of back) await blipFeed.subscribeJob('blip', 3, r.sink);
+      for (const r of back) expect(r.revisions).toEqual([4, 5, 6, 7]);
+      expect(reads.count).toBe(1);
+      await report(store, 'blip');
+      await eventually(() => back.every((r) => r.revisions.at(-1) === 8));
+    } finally {
+      await blipFeed.stop();
+    }
+  });
+
+  it('keeps the cache within its bounds: old events and least recently resumed jobs go, and their clients read the store', async () => {
+    const reads = readCountingStore(store);
+    const bounded = createLiveFeed({
+      store: reads.store,
+      directory: createJobDirectory(store),
+      logger: pino({ level: 'silent' }),
+      tailCache: { maxEventsPerJob: 4, maxEvents: 12 },
+    });
+    await bounded.start();
+    try {
+      await report(store, 'long', 'alice', 10);
+      const first = recordingSink();
+      (await bounded.subscribeJob('long', 0, first.sink)).close();
+      expect(first.revisions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const recent = recordingSink();
+      (await bounded.subscribeJob('long', 6, recent.sink)).close();
+      expect(recent.revisions).toEqual([7, 8, 9, 10]);
+      expect(reads.count).toBe(1);
+      const behind = recordingSink();
+      (await bounded.subscribeJob('long', 5, behind.sink)).close();
+      expect(behind.revisions).toEqual([6, 7, 8, 9, 10]);
+      expect(reads.count).toBe(2);
+
+      // Two more jobs push 'long' (least recently resumed) out: it is read again next time.
+      for (const job of ['a', 'b']) {
+        await report(store, job, 'alice', 4);
+        (await bounded.subscribeJob(job, 0, recordingSink().sink)).close();
+      }
+      const countBefore = reads.count;
+      const again = recordingSink();
+      (await bounded.subscribeJob('long', 6, again.sink)).close();
+      expect(again.revisions).toEqual([7, 8, 9, 10]);
+      expect(reads.count).toBe(countBefore + 1);
+    } finally {
+      await bounded.stop();
+    }
+  });
+
+  it('never lets a client miss an event appended while the cache was catching up', async () => {
+    await report(store, 'late', 'alice', 5);
+    const reads = readCountingStore(store);
+    const lateFeed = createLiveFeed({ store: reads.store, directory: createJobDirectory(store), logger: pino({ level: 'silent' }) });
+    await lateFeed.start();
+    try {
+      const dispatched: number[] = [];
+      await lateFeed.subscribeFeed(principal('alice'), null, {
+        catchUp: () => undefined,
+        live: (event) => dispatched.push(event.revision),
+        closed: () => undefined,
+      });
+      reads.hold();
+      const first = recordingSink();
+      const firstDone = lateFeed.subscribeJob('late', 3, first.sink);
+      await eventually(() => reads.snapshots === 1);
+      // Revision 6 lands after the read took its snapshot and before the second client
+      // registers: it must reach both clients all the same.
+      await report(store, 'late');
+      await eventually(() => dispatched.includes(6));
+      const second = recordingSink();
+      const secondDone = lateFeed.subscribeJob('late', 3, second.sink);
+      await new Promise((resolve) => setImmediate(resolve));
+      reads.release();
+      await Promise.all([firstDone, secondDone]);
+      await report(store, 'late');
+      await eventually(() => first.revisions.at(-1) === 7 && second.revisions.at(-1) === 7);
+      expect(first.revisions).toEqual([4, 5, 6, 7]);
+      expect(second.revisions).toEqual([4, 5, 6, 7]);
+      expect(second.closes).toEqual([]);
+      expect(reads.count).toBe(1);
+    } finally {
+      reads.release();
+      await lateFeed.stop();
+    }
   });
 
   it('serializes each event once for every subscriber', async () => {
