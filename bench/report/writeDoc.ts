@@ -352,6 +352,15 @@ function limits(results: BenchResults): string[] {
       `- **Latency at the steady rate** is queueing: an event is written to every connection in one synchronous pass, so the last connection of N waits for the N−1 writes before it; at ${o5.map((x) => `${int(x.size)} connections that pass takes about ${ms((x.size * (x.run!.burst.serverCpuUsPerDelivery)) / 1000)} ms of CPU`).join(', ')}. When the offered deliveries per second (rate × connections) exceed what the loop can write, the backlog grows for as long as the phase lasts and p99 becomes the phase length. statuscast's latency also includes the durable append (HTTP, SQLite commit with fsync) before the fan-out starts; the peers start from an in-memory broadcast.`,
     );
   }
+  const many = ok(results.results.manyJobs);
+  if (many) {
+    const o = runOf(many.runs, 'statuscast');
+    const w = runOf(many.runs, 'ws');
+    lines.push(
+      `- **Many jobs** measures more than routing for statuscast: every event of the burst is also ingested over HTTP, appended durably (SQLite, \`synchronous=FULL\`), projected into the read models and prepared for its group, while the peers broadcast from memory. With only ${many.subscribersPerJob} deliveries per event, that write path is most of the cost: statuscast carried ${int(o?.burst.eventsPerSecond)} events/s (${int(o?.burst.deliveredPerSecond)} deliveries/s) against ${int(w?.burst.eventsPerSecond)} broadcasts/s for raw ws.` +
+        (many.profiled?.profile ? ` Profile of statuscast's burst: ${topCategories(many.profiled.profile, 8)}.` : ''),
+    );
+  }
   const ingest = ok(results.results.ingest);
   if (ingest) {
     const get = (path: string, single: boolean) => ingest.figures.find((f) => f.path === path && (f.batch === 1) === single)?.eventsPerSecond;
@@ -364,16 +373,16 @@ function limits(results: BenchResults): string[] {
   if (capacity) {
     const sc = capacity.runs.filter((r) => r.system === 'statuscast');
     lines.push(
-      `- **Connection capacity** is bound here by the open-file limit (${capacity.openFileLimit.hard} per process), not by memory: ${sc.map((r) => `${r.kind} ${r.rssPerConnectionKiB} KiB RSS (${r.heapPerConnectionKiB} KiB heap)`).join(', ')} per connection. The heap part is the connection's objects (hub connection, subscription, timers, the HTTP request and response for SSE and long polling); the rest is socket and buffer memory outside the heap.`,
+      `- **Connection capacity** is bound here by the open-file limit (${capacity.openFileLimit.hard} per process), not by memory: ${sc.map((r) => `${r.kind} ${r.rssPerConnectionKiB} KiB RSS (${r.heapPerConnectionKiB} KiB heap)`).join(', ')} per connection. The heap part is the connection's objects (hub connection, subscription, timers, the HTTP request and response for SSE and long polling); the rest is socket and buffer memory outside the heap. Plain SSE costs about twice a SignalR WebSocket because the HTTP request and response stay alive for the whole stream: \`npx tsx bench/probes/sseSessionMemory.ts\` measures, on a bare Node HTTP server, about 6 KiB of heap for an open SSE response by itself and about 8 KiB more for a better-sse session on it (a Fetch \`Request\`, \`Response\`, \`Headers\` and \`URL\` per session, per-instance closures and a keep-alive interval); express and our stream state make up the rest.`,
     );
   }
   const storm = ok(results.results.reconnectStorm);
   const s = storm?.runs.find((r) => r.system === 'statuscast');
   if (s) {
     lines.push(
-      `- **Reconnect storm**: every statuscast client reads its missed events from the store (SQLite pages parsed into events, one \`timeline.bulk\` serialized per client) after a fresh negotiate and handshake; server CPU ${s.server.cpuPercent} %, GC ${s.server.gcPercent} %.` +
+      `- **Reconnect storm**: each statuscast client negotiates, handshakes and subscribes after its last revision; the live feed answers from its in-memory tail of the job (the newest 1,000 events of watched jobs, kept live and bounded), and clients that resume from the same revision share one serialized \`timeline.bulk\`. Only a client behind what is kept (or the first of a job after a restart) reads the store. Server CPU ${s.server.cpuPercent} %, GC ${s.server.gcPercent} %.` +
         (s.profile ? ` Profile: ${topCategories(s.profile, 6)}.` : '') +
-        ' Socket.IO replays from an in-memory buffer of sent packets, so it reads nothing, but that buffer holds every packet for the whole recovery window and is lost with the process; statuscast resumes from durable revisions, across restarts and servers.',
+        ' Socket.IO replays from an in-memory buffer of sent packets per connection, which holds every packet for the whole recovery window and is lost with the process; statuscast resumes from durable revisions, across restarts and servers.',
     );
   }
   const exported = ok(results.results.auditorExport);
@@ -392,6 +401,8 @@ function collectProfiles(results: BenchResults): { title: string; profile: Profi
   for (const run of fan?.profiles?.runs ?? []) {
     if (run.profile) list.push({ title: `Fan-out burst, ${int(fan!.profiles!.connections)} connections — ${SYSTEM_LABEL[run.system]}`, profile: run.profile });
   }
+  const many = ok(results.results.manyJobs);
+  if (many?.profiled?.profile) list.push({ title: `Many jobs burst, ${int(many.jobs)} jobs × ${many.subscribersPerJob} — statuscast`, profile: many.profiled.profile });
   const storm = ok(results.results.reconnectStorm);
   for (const run of storm?.runs ?? []) if (run.profile) list.push({ title: `Reconnect storm — ${SYSTEM_LABEL[run.system]}`, profile: run.profile });
   const ingest = ok(results.results.ingest);

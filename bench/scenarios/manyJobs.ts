@@ -13,6 +13,8 @@ export interface ManyJobsResult {
   readonly jobs: number;
   readonly subscribersPerJob: number;
   readonly runs: readonly DeliveryResult[];
+  /** A CPU profile of statuscast's burst (`--cpu-prof`). */
+  readonly profiled?: DeliveryResult;
 }
 
 export async function manyJobs(ctx: BenchContext): Promise<ManyJobsResult> {
@@ -35,7 +37,21 @@ export async function manyJobs(ctx: BenchContext): Promise<ManyJobsResult> {
       }),
     );
   }
-  return { jobs: plan.jobs, subscribersPerJob: plan.subscribersPerJob, runs };
+  if (!ctx.cpuProfile) return { jobs: plan.jobs, subscribersPerJob: plan.subscribersPerJob, runs };
+  ctx.log('  profiled statuscast burst');
+  const profiled = await deliveryRun(ctx, 'statuscast', {
+    label: 'many-jobs-profiled',
+    keys: keys.map((key) => `${key}-p`),
+    subscribersPerKey: plan.subscribersPerJob,
+    steadyRate: plan.steadyRate,
+    steadyMs: 0,
+    burstMs: Math.min(plan.burstMs, 5_000),
+    windowDeliveries: Math.min(ctx.profile.fanout.windowCap, ctx.profile.fanout.windowPerConnection * connections),
+    batchMax: 100,
+    burstOnly: true,
+    profile: true,
+  });
+  return { jobs: plan.jobs, subscribersPerJob: plan.subscribersPerJob, runs, profiled };
 }
 
 runAlone(import.meta.url, 'manyJobs');
