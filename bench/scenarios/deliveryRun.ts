@@ -17,6 +17,11 @@ export interface DeliveryPlan {
   readonly burstMs: number;
   readonly windowDeliveries: number;
   readonly batchMax: number;
+  /**
+   * A second steady phase at this rate, for sizes where `steadyRate` offers more deliveries
+   * per second than the machine can write: latency within capacity, not queueing.
+   */
+  readonly sustainedRate?: number;
   /** Skip the steady phase (profiled passes). */
   readonly burstOnly?: boolean;
   /** Profile the server during the burst and return the summary. */
@@ -46,6 +51,8 @@ export interface DeliveryResult {
   readonly kinds: readonly ClientKind[];
   readonly connect: { readonly ms: number; readonly failed: number; readonly errors: readonly string[] };
   readonly steady?: PhaseResult & { readonly rate: number; readonly undelivered: number };
+  /** The steady phase again at `sustainedRate` (see `DeliveryPlan`). */
+  readonly sustained?: PhaseResult & { readonly rate: number; readonly undelivered: number };
   readonly burst: PhaseResult;
   readonly integrity: { readonly gaps: number; readonly duplicates: number; readonly undelivered: number; readonly lost: number; readonly mismatches: number };
   readonly serverCounters?: Record<string, number>;
@@ -101,28 +108,30 @@ export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: Del
     await sleep(profile.mode === 'smoke' ? 100 : 1_000);
     const finals = () => Object.fromEntries(sut.finals);
 
-    let steady: DeliveryResult['steady'];
     let gaps = 0;
     let duplicates = 0;
     let undelivered = 0;
     let mismatches = 0;
-    if (!plan.burstOnly) {
+    const steadyPhase = async (rate: number): Promise<NonNullable<DeliveryResult['steady']>> => {
       await pool.phase();
       await sut.child.request('phase');
-      const outcome = await publishSteady(sut, plan.keys, plan.steadyRate, plan.steadyMs);
+      const outcome = await publishSteady(sut, plan.keys, rate, plan.steadyMs);
       const drained = await pool.finalCheck(finals(), profile.drainTimeoutMs);
       const server = await sut.child.request<PhaseStats>('phaseStats');
-      steady = { ...phaseResult(drained, server, outcome.published, outcome.durationMs, outcome.errors), rate: plan.steadyRate, undelivered: drained.undelivered };
+      const result = { ...phaseResult(drained, server, outcome.published, outcome.durationMs, outcome.errors), rate, undelivered: drained.undelivered };
       gaps += drained.gaps;
       duplicates += drained.duplicates;
       mismatches += drained.mismatches;
       undelivered += drained.undelivered;
       ctx.log(
-        `    ${name} steady ${plan.steadyRate}/s: p50 ${drained.latencyMs.p50} ms, p99 ${drained.latencyMs.p99} ms, max ${drained.latencyMs.max} ms, ` +
-          `${steady.deliveredPerSecond}/s delivered, server CPU ${server.cpuPercent}%`,
+        `    ${name} steady ${rate}/s: p50 ${drained.latencyMs.p50} ms, p99 ${drained.latencyMs.p99} ms, max ${drained.latencyMs.max} ms, ` +
+          `${result.deliveredPerSecond}/s delivered, server CPU ${server.cpuPercent}%`,
       );
       if (outcome.firstError) ctx.log(`    publish error: ${outcome.firstError}`);
-    }
+      return result;
+    };
+    const steady = plan.burstOnly ? undefined : await steadyPhase(plan.steadyRate);
+    const sustained = plan.burstOnly || plan.sustainedRate === undefined ? undefined : await steadyPhase(plan.sustainedRate);
 
     await pool.phase();
     await sut.child.request('phase');
@@ -158,6 +167,7 @@ export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: Del
       kinds: [...byKind.keys()],
       connect,
       ...(steady ? { steady } : {}),
+      ...(sustained ? { sustained } : {}),
       burst,
       integrity: { gaps, duplicates, undelivered, lost: final.lost, mismatches },
       ...(serverCounters ? { serverCounters: slowConsumerCounters(serverCounters) } : {}),
