@@ -1,9 +1,12 @@
 import type { HttpTarget } from './http.ts';
-import type { Tracked, Tracker } from './tracker.ts';
+import { tracked, type Tracked, type Tracker } from './tracker.ts';
 
 /** The client kinds a load worker can hold. */
 export const CLIENT_KINDS = ['signalr-ws', 'signalr-sse', 'signalr-lp', 'sse', 'ws-peer', 'socketio-peer'] as const;
 export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+/** Client kinds of the official-client worker (`officialWorker.ts`). */
+export type OfficialKind = 'official-signalr' | 'official-eventsource' | 'official-socketio';
 
 /** What one connection follows: a job (statuscast) or a room (peers). */
 export interface Ticket {
@@ -34,6 +37,59 @@ export interface LoadClient {
   /** Reconnects and resumes after `state.last`; resolves once the transport is up again. */
   resume(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * What every load client shares: the revisions it counts, and telling a lost transport (the
+ * network) from one it ended itself (`drop`, `close`), which must not count as lost.
+ */
+export abstract class TrackedClient implements LoadClient {
+  readonly state: Tracked;
+  private ending = false;
+
+  constructor(
+    protected readonly ctx: ClientContext,
+    protected readonly ticket: Ticket,
+  ) {
+    this.state = tracked(ticket.key, ticket.after);
+  }
+
+  abstract open(): Promise<void>;
+
+  ping(): void {}
+
+  drop(): void {
+    this.ending = true;
+    this.cut();
+  }
+
+  async resume(): Promise<void> {
+    this.ending = false;
+    await this.reconnect();
+  }
+
+  async close(): Promise<void> {
+    this.ending = true;
+    await this.leave();
+  }
+
+  /** Ends the transport at once, with no goodbye. */
+  protected abstract cut(): void;
+
+  /** Ends the transport as a client leaving on purpose does; by default the same as `cut`. */
+  protected async leave(): Promise<void> {
+    this.cut();
+  }
+
+  /** Connects again, resuming after `state.last`. */
+  protected reconnect(): Promise<void> {
+    return this.open();
+  }
+
+  /** For the transport's close handler. */
+  protected lost(): void {
+    if (!this.ending) this.ctx.tracker.markLost(this.state);
+  }
 }
 
 export interface Deferred<T> {

@@ -5,7 +5,6 @@
  * over IPC so that the clients are spread over processes, away from the server under test.
  */
 import { Agent, request } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { now, sleep } from '../lib/clock.ts';
 import { Histogram } from '../lib/histogram.ts';
 import { send, serveIpc } from '../lib/ipcChild.ts';
@@ -14,22 +13,11 @@ import type { ClientContext, ClientKind, LoadClient, Ticket } from './loadClient
 import { SocketIoPeerClient, WsPeerClient } from './peerClients.ts';
 import { SignalRLongPollingClient, SignalRServerSentEventsClient, SignalRWebSocketClient } from './signalrClients.ts';
 import { PlainSseClient } from './sseClient.ts';
-import { Tracker } from './tracker.ts';
+import { WorkerCounts } from './workerCounts.ts';
 
-/** One tracker per client kind, so that each transport's figures stay apart. */
-const trackers = new Map<ClientKind, Tracker>();
-function trackerFor(kind: ClientKind): Tracker {
-  let tracker = trackers.get(kind);
-  if (!tracker) trackers.set(kind, (tracker = new Tracker()));
-  return tracker;
-}
-const allTrackers = () => [...trackers.values()];
-const totalReceived = () => allTrackers().reduce((a, t) => a + t.totalReceived, 0);
 let clients: LoadClient[] = [];
-let progressTimer: NodeJS.Timeout | null = null;
-let cpuStart = process.cpuUsage();
-let eluStart = performance.eventLoopUtilization();
-let phaseStart = performance.now();
+/** One tracker per client kind, so that each transport's figures stay apart. */
+const counts = new WorkerCounts<ClientKind>(() => clients);
 
 function createClient(kind: ClientKind, ctx: ClientContext, ticket: Ticket): LoadClient {
   switch (kind) {
@@ -67,21 +55,10 @@ setInterval(() => {
   for (let i = tick; i < clients.length; i += 15) clients[i]!.ping();
 }, 1000).unref();
 
-function workerStats() {
-  const wallMs = performance.now() - phaseStart;
-  const cpu = process.cpuUsage(cpuStart);
-  const byKind = Object.fromEntries([...trackers].map(([kind, tracker]) => [kind, tracker.stats()]));
-  return {
-    byKind,
-    connections: clients.length,
-    errors: allTrackers().flatMap((t) => t.errors),
-    cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10,
-    eventLoopUtilization: Math.round(performance.eventLoopUtilization(eluStart).utilization * 1000) / 1000,
-  };
-}
-
 serveIpc(
   {
+    ...counts.commands(),
+
     async open(m) {
       const kind = m['kind'] as ClientKind;
       const tickets = m['tickets'] as Ticket[];
@@ -92,7 +69,7 @@ serveIpc(
       let failed = 0;
       const errors: string[] = [];
       await pool(tickets, Number(m['concurrency'] ?? 100), async (ticket, index) => {
-        const ctx: ClientContext = { tracker: trackerFor(kind), target, localAddress: addresses[index % addresses.length]!, recovery: m['recovery'] === true };
+        const ctx: ClientContext = { tracker: counts.trackerFor(kind), target, localAddress: addresses[index % addresses.length]!, recovery: m['recovery'] === true };
         const client = createClient(kind, ctx, ticket);
         try {
           await client.open();
@@ -105,43 +82,6 @@ serveIpc(
       });
       clients.push(...opened);
       return { opened: opened.length, failed, errors, ms: Math.round(now() - started) };
-    },
-
-    phase() {
-      for (const tracker of allTrackers()) tracker.reset();
-      cpuStart = process.cpuUsage();
-      eluStart = performance.eventLoopUtilization();
-      phaseStart = performance.now();
-      return null;
-    },
-
-    stats: () => workerStats(),
-
-    /** Forgets every count: the next system under test starts from zero. */
-    resetAll() {
-      trackers.clear();
-      return null;
-    },
-
-    progress(m) {
-      if (progressTimer) clearInterval(progressTimer);
-      progressTimer = null;
-      const interval = Number(m['intervalMs'] ?? 0);
-      if (interval > 0) progressTimer = setInterval(() => send('progress', { total: totalReceived() }), interval);
-      return { total: totalReceived() };
-    },
-
-    /** Waits until every connection reached its key's final revision; the rest count as gaps. */
-    async finalCheck(m) {
-      const finals = m['finals'] as Record<string, number>;
-      const deadline = now() + Number(m['timeoutMs'] ?? 10_000);
-      const behind = () => clients.filter((c) => !c.state.lost && c.state.last < (finals[c.state.key] ?? 0));
-      while (behind().length > 0 && now() < deadline) await sleep(20);
-      let tailGaps = 0;
-      const late = behind();
-      for (const client of late) tailGaps += (finals[client.state.key] ?? 0) - client.state.last;
-      const beyond = clients.filter((c) => c.state.last > (finals[c.state.key] ?? 0)).length;
-      return { behind: late.length, tailGaps, beyond, ...workerStats() };
     },
 
     drop() {
@@ -158,7 +98,7 @@ serveIpc(
         client.state.caughtUpAt = 0;
         client.state.lost = false;
       }
-      for (const tracker of allTrackers()) tracker.lost = 0;
+      for (const tracker of counts.all()) tracker.lost = 0;
       const startedAt = now();
       let failed = 0;
       const errors: string[] = [];
@@ -166,7 +106,7 @@ serveIpc(
         const check = () => {
           if (clients.every((c) => c.state.caughtUpAt > 0 || c.state.lost)) resolve();
         };
-        for (const tracker of allTrackers()) tracker.onCaughtUp = check;
+        for (const tracker of counts.all()) tracker.onCaughtUp = check;
         check();
       });
       await pool(clients, Number(m['concurrency'] ?? 250), async (client) => {
@@ -179,7 +119,7 @@ serveIpc(
         }
       });
       await Promise.race([allCaughtUp, sleep(timeoutMs)]);
-      for (const tracker of allTrackers()) tracker.onCaughtUp = null;
+      for (const tracker of counts.all()) tracker.onCaughtUp = null;
       const times = clients.filter((c) => c.state.caughtUpAt > 0).map((c) => c.state.caughtUpAt);
       return {
         startedAt,
@@ -188,7 +128,7 @@ serveIpc(
         caughtUp: times.length,
         firstCaughtUpAt: times.length ? Math.min(...times) : 0,
         lastCaughtUpAt: times.length ? Math.max(...times) : 0,
-        ...workerStats(),
+        ...counts.stats(),
         resumeErrors: errors,
       };
     },

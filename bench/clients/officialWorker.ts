@@ -3,16 +3,14 @@
  * (WebSockets), `eventsource` (plain SSE) and `socket.io-client` — with the same ops and
  * counts as the raw-protocol load worker, to check that the raw clients' figures hold.
  */
-import { performance } from 'node:perf_hooks';
 import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
 import { EventSource } from 'eventsource';
 import { io, type Socket } from 'socket.io-client';
-import { now, sleep } from '../lib/clock.ts';
+import { now } from '../lib/clock.ts';
 import { send, serveIpc } from '../lib/ipcChild.ts';
-import type { Ticket } from './loadClient.ts';
-import { tracked, type Tracked, Tracker } from './tracker.ts';
-
-type OfficialKind = 'official-signalr' | 'official-eventsource' | 'official-socketio';
+import type { OfficialKind, Ticket } from './loadClient.ts';
+import { tracked, type Tracked, type Tracker } from './tracker.ts';
+import { WorkerCounts } from './workerCounts.ts';
 
 interface Official {
   readonly state: Tracked;
@@ -24,17 +22,8 @@ interface EntryArgument {
   readonly details: Record<string, unknown>;
 }
 
-const trackers = new Map<OfficialKind, Tracker>();
-const trackerFor = (kind: OfficialKind) => {
-  let tracker = trackers.get(kind);
-  if (!tracker) trackers.set(kind, (tracker = new Tracker()));
-  return tracker;
-};
 let clients: Official[] = [];
-let cpuStart = process.cpuUsage();
-let eluStart = performance.eventLoopUtilization();
-let phaseStart = performance.now();
-let progressTimer: NodeJS.Timeout | null = null;
+const counts = new WorkerCounts<OfficialKind>(() => clients);
 const sentAtOf = (details: Record<string, unknown>) => (typeof details['bench_sent_at'] === 'number' ? details['bench_sent_at'] : 0);
 
 async function openSignalR(url: string, ticket: Ticket, tracker: Tracker): Promise<Official> {
@@ -111,26 +100,13 @@ async function openSocketIo(url: string, ticket: Ticket, tracker: Tracker): Prom
   };
 }
 
-function stats() {
-  const wallMs = performance.now() - phaseStart;
-  const cpu = process.cpuUsage(cpuStart);
-  return {
-    byKind: Object.fromEntries([...trackers].map(([kind, tracker]) => [kind, tracker.stats()])),
-    connections: clients.length,
-    errors: [...trackers.values()].flatMap((t) => t.errors),
-    cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10,
-    eventLoopUtilization: Math.round(performance.eventLoopUtilization(eluStart).utilization * 1000) / 1000,
-  };
-}
-
-const totalReceived = () => [...trackers.values()].reduce((a, t) => a + t.totalReceived, 0);
-
 serveIpc(
   {
+    ...counts.commands(),
     async open(m) {
       const kind = m['kind'] as OfficialKind;
       const url = String(m['url']);
-      const tracker = trackerFor(kind);
+      const tracker = counts.trackerFor(kind);
       const started = now();
       let failed = 0;
       const errors: string[] = [];
@@ -151,34 +127,6 @@ serveIpc(
         }),
       );
       return { opened: tickets.length - failed, failed, errors, ms: Math.round(now() - started) };
-    },
-    phase() {
-      for (const tracker of trackers.values()) tracker.reset();
-      cpuStart = process.cpuUsage();
-      eluStart = performance.eventLoopUtilization();
-      phaseStart = performance.now();
-      return null;
-    },
-    stats,
-    resetAll() {
-      trackers.clear();
-      return null;
-    },
-    progress(m) {
-      if (progressTimer) clearInterval(progressTimer);
-      progressTimer = null;
-      const interval = Number(m['intervalMs'] ?? 0);
-      if (interval > 0) progressTimer = setInterval(() => send('progress', { total: totalReceived() }), interval);
-      return { total: totalReceived() };
-    },
-    async finalCheck(m) {
-      const finals = m['finals'] as Record<string, number>;
-      const deadline = now() + Number(m['timeoutMs'] ?? 10_000);
-      const behind = () => clients.filter((c) => !c.state.lost && c.state.last < (finals[c.state.key] ?? 0));
-      while (behind().length > 0 && now() < deadline) await sleep(20);
-      const late = behind();
-      const tailGaps = late.reduce((a, c) => a + (finals[c.state.key] ?? 0) - c.state.last, 0);
-      return { behind: late.length, tailGaps, beyond: 0, ...stats() };
     },
     async closeAll() {
       const closing = clients;

@@ -1,20 +1,10 @@
-import { type ClientContext, deferred, type Deferred, type LoadClient, type Ticket, withTimeout } from './loadClient.ts';
+import { deferred, type Deferred, TrackedClient, withTimeout } from './loadClient.ts';
 import { MiniWebSocket } from './miniWebSocket.ts';
 import { forEachHubMessage, KEYS, needle, numberAfter, startsWith } from './scan.ts';
-import { tracked, type Tracked } from './tracker.ts';
 
 /** The raw `ws` peer: the same frames as statuscast's hub, after a `hello` with the room's sequence. */
-export class WsPeerClient implements LoadClient {
-  readonly state: Tracked;
+export class WsPeerClient extends TrackedClient {
   private ws: MiniWebSocket | null = null;
-  private ending = false;
-
-  constructor(
-    private readonly ctx: ClientContext,
-    private readonly ticket: Ticket,
-  ) {
-    this.state = tracked(ticket.key, ticket.after);
-  }
 
   async open(): Promise<void> {
     const { tracker } = this.ctx;
@@ -34,28 +24,17 @@ export class WsPeerClient implements LoadClient {
       { ...this.ctx.target, path: `/ws?room=${encodeURIComponent(this.ticket.key)}`, localAddress: this.ctx.localAddress },
       {
         onMessage: (payload) => forEachHubMessage(payload, 0, payload.length, sink),
-        onClose: () => {
-          if (!this.ending) tracker.markLost(state);
-        },
+        onClose: () => this.lost(),
       },
     );
     await withTimeout(hello.promise, 60_000, 'ws hello');
   }
 
-  ping(): void {}
-
-  drop(): void {
-    this.ending = true;
+  protected cut(): void {
     this.ws?.destroy();
   }
 
-  async resume(): Promise<void> {
-    this.ending = false;
-    await this.open();
-  }
-
-  async close(): Promise<void> {
-    this.ending = true;
+  protected override async leave(): Promise<void> {
     this.ws?.close(1000);
   }
 }
@@ -68,19 +47,10 @@ const HELLO_EVENT = needle('42["hello",');
  * answered, `status` events read from the bytes. With recovery it keeps the session id and the
  * last offset and resumes with them, as socket.io-client does after a lost connection.
  */
-export class SocketIoPeerClient implements LoadClient {
-  readonly state: Tracked;
+export class SocketIoPeerClient extends TrackedClient {
   private ws: MiniWebSocket | null = null;
-  private ending = false;
   private pid: string | null = null;
   private offset: string | null = null;
-
-  constructor(
-    private readonly ctx: ClientContext,
-    private readonly ticket: Ticket,
-  ) {
-    this.state = tracked(ticket.key, ticket.after);
-  }
 
   open(): Promise<void> {
     return this.connect(false);
@@ -134,29 +104,22 @@ export class SocketIoPeerClient implements LoadClient {
             socket.send('3');
           }
         },
-        onClose: () => {
-          if (!this.ending) tracker.markLost(state);
-        },
+        onClose: () => this.lost(),
       },
     );
     this.ws = ws;
     await withTimeout(ready.promise, 60_000, 'socket.io connect');
   }
 
-  ping(): void {}
-
-  drop(): void {
-    this.ending = true;
+  protected cut(): void {
     this.ws?.destroy();
   }
 
-  async resume(): Promise<void> {
-    this.ending = false;
-    await this.connect(true);
+  protected override reconnect(): Promise<void> {
+    return this.connect(true);
   }
 
-  async close(): Promise<void> {
-    this.ending = true;
+  protected override async leave(): Promise<void> {
     this.ws?.send('41');
     this.ws?.close(1000);
   }

@@ -1,6 +1,6 @@
 import { Agent, type ClientRequest, request } from 'node:http';
 import { httpJson, httpRequest } from './http.ts';
-import { type ClientContext, deferred, type Deferred, type LoadClient, type Ticket, withTimeout } from './loadClient.ts';
+import { deferred, type Deferred, TrackedClient, withTimeout } from './loadClient.ts';
 import { MiniWebSocket } from './miniWebSocket.ts';
 import { forEachHubMessage, type HubMessageSink } from './scan.ts';
 import { tracked, type Tracked, type Tracker } from './tracker.ts';
@@ -89,18 +89,9 @@ class HubProtocol implements HubMessageSink {
   }
 }
 
-abstract class SignalRClient implements LoadClient {
-  readonly state: Tracked;
+abstract class SignalRClient extends TrackedClient {
   protected protocol!: HubProtocol;
   protected connectionToken = '';
-  protected ending = false;
-
-  constructor(
-    protected readonly ctx: ClientContext,
-    protected readonly ticket: Ticket,
-  ) {
-    this.state = tracked(ticket.key, ticket.after);
-  }
 
   protected get token(): string {
     return this.ticket.token!;
@@ -134,23 +125,9 @@ abstract class SignalRClient implements LoadClient {
     });
   }
 
-  protected lost(): void {
-    if (!this.ending) this.ctx.tracker.markLost(this.state);
-  }
-
   protected async subscribe(send: (text: string) => unknown): Promise<void> {
     await this.protocol.doHandshake(send);
     await this.protocol.invoke(send, 'Subscribe', [this.ticket.key, this.state.last]);
-  }
-
-  abstract open(): Promise<void>;
-  abstract ping(): void;
-  abstract drop(): void;
-  abstract close(): Promise<void>;
-
-  async resume(): Promise<void> {
-    this.ending = false;
-    await this.open();
   }
 }
 
@@ -172,17 +149,15 @@ export class SignalRWebSocketClient extends SignalRClient {
     await this.subscribe((text) => ws.send(text));
   }
 
-  ping(): void {
+  override ping(): void {
     this.ws?.send(PING);
   }
 
-  drop(): void {
-    this.ending = true;
+  protected cut(): void {
     this.ws?.destroy();
   }
 
-  async close(): Promise<void> {
-    this.ending = true;
+  protected override async leave(): Promise<void> {
     this.ws?.send('{"type":7}\u001e');
     this.ws?.close(1000);
   }
@@ -261,17 +236,11 @@ export class SignalRServerSentEventsClient extends SignalRClient {
     await this.subscribe((text) => this.post(text));
   }
 
-  ping(): void {
+  override ping(): void {
     this.post(PING).catch(() => undefined);
   }
 
-  drop(): void {
-    this.ending = true;
-    this.req?.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.ending = true;
+  protected cut(): void {
     this.req?.destroy();
   }
 }
@@ -307,18 +276,14 @@ export class SignalRLongPollingClient extends SignalRClient {
     await this.subscribe((text) => this.post(text));
   }
 
-  ping(): void {
-    // Long polling has inherent keep-alive: its polls.
-  }
+  // No ping: long polling keeps itself alive with its polls.
 
-  drop(): void {
-    this.ending = true;
+  protected cut(): void {
     this.polling = false;
     this.pollAgent?.destroy();
   }
 
-  async close(): Promise<void> {
-    this.ending = true;
+  protected override async leave(): Promise<void> {
     this.polling = false;
     await httpRequest(this.ctx.target, {
       method: 'DELETE',

@@ -1,8 +1,7 @@
 import { type ClientRequest, request } from 'node:http';
-import { type ClientContext, deferred, type LoadClient, type Ticket, withTimeout } from './loadClient.ts';
+import { deferred, TrackedClient, withTimeout } from './loadClient.ts';
 import { countOf, KEYS, needle, numberAfter } from './scan.ts';
 import { EventStreamReader } from './signalrClients.ts';
-import { tracked, type Tracked } from './tracker.ts';
 
 // The field's optional space after the colon: better-sse writes none, others write one.
 const TIMELINE_EVENT = [needle('event:timeline.event\n'), needle('event: timeline.event\n')];
@@ -31,17 +30,8 @@ let bulkChecked = false;
  * The plain SSE transport (`GET /jobs/{id}/events`), resuming with `Last-Event-ID` as a
  * browser's EventSource does. Events are read from the bytes: the id line is the revision.
  */
-export class PlainSseClient implements LoadClient {
-  readonly state: Tracked;
+export class PlainSseClient extends TrackedClient {
   private req: ClientRequest | null = null;
-  private ending = false;
-
-  constructor(
-    private readonly ctx: ClientContext,
-    private readonly ticket: Ticket,
-  ) {
-    this.state = tracked(ticket.key, ticket.after);
-  }
 
   async open(): Promise<void> {
     const { tracker } = this.ctx;
@@ -88,36 +78,21 @@ export class PlainSseClient implements LoadClient {
         return;
       }
       res.on('data', (chunk: Buffer) => reader.push(chunk));
-      res.on('close', () => {
-        if (!this.ending) tracker.markLost(state);
-      });
+      res.on('close', () => this.lost());
       res.on('error', () => undefined);
     });
     req.on('error', (error) => {
       caughtUp.reject(error);
-      if (!this.ending) tracker.markLost(state);
+      this.lost();
     });
     req.end();
     this.req = req;
     await withTimeout(caughtUp.promise, 60_000, 'SSE catch-up');
   }
 
-  ping(): void {
-    // The server sends comment heartbeats; an SSE client sends nothing.
-  }
+  // No ping: the server sends comment heartbeats; an SSE client sends nothing.
 
-  drop(): void {
-    this.ending = true;
-    this.req?.destroy();
-  }
-
-  async resume(): Promise<void> {
-    this.ending = false;
-    await this.open();
-  }
-
-  async close(): Promise<void> {
-    this.ending = true;
+  protected cut(): void {
     this.req?.destroy();
   }
 }

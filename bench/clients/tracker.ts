@@ -19,13 +19,17 @@ export function tracked(key: string, last: number): Tracked {
   return { key, last, target: Number.POSITIVE_INFINITY, caughtUpAt: 0, lost: false, checked: false };
 }
 
-export interface TrackerStats {
+/** What a kind of connection received in one phase, before latency. */
+export interface DeliveryCounts {
   readonly received: number;
   readonly catchUpEvents: number;
   readonly gaps: number;
   readonly duplicates: number;
   readonly mismatches: number;
   readonly lost: number;
+}
+
+export interface TrackerStats extends DeliveryCounts {
   readonly latency: HistogramData;
 }
 

@@ -1,25 +1,15 @@
-import type { ClientKind, Ticket } from '../clients/loadClient.ts';
-
-/** Client kinds of the official-client worker (`bench/clients/officialWorker.ts`). */
-export type OfficialKind = 'official-signalr' | 'official-eventsource' | 'official-socketio';
+import type { ClientKind, OfficialKind, Ticket } from '../clients/loadClient.ts';
+import type { DeliveryCounts, TrackerStats } from '../clients/tracker.ts';
 import { type Child, spawnChild } from './children.ts';
-import { Histogram, type HistogramData, type LatencySummary } from './histogram.ts';
+import { Histogram, type LatencySummary } from './histogram.ts';
 
 /** Source addresses for client sockets: 16 × ~28k ephemeral ports, so ports never run out. */
 export const LOCAL_ADDRESSES = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 2}`);
 
-interface KindStats {
-  received: number;
-  catchUpEvents: number;
-  gaps: number;
-  duplicates: number;
-  mismatches: number;
-  lost: number;
-  latency: HistogramData;
-}
+export type { OfficialKind };
 
 interface WorkerStats {
-  byKind: Record<string, KindStats>;
+  byKind: Record<string, TrackerStats>;
   connections: number;
   errors: string[];
   cpuPercent: number;
@@ -27,27 +17,14 @@ interface WorkerStats {
 }
 
 /** What one kind of client received in one phase. */
-export interface KindDelivery {
-  readonly received: number;
-  readonly catchUpEvents: number;
-  readonly gaps: number;
-  readonly duplicates: number;
-  readonly mismatches: number;
-  readonly lost: number;
+export interface KindDelivery extends DeliveryCounts {
   readonly latencyMs: LatencySummary;
 }
 
 /** What a pool of workers received in one phase, merged (and per client kind). */
-export interface DeliveryStats {
+export interface DeliveryStats extends KindDelivery {
   readonly byKind: Record<string, KindDelivery>;
-  readonly received: number;
-  readonly catchUpEvents: number;
-  readonly gaps: number;
-  readonly duplicates: number;
-  readonly mismatches: number;
-  readonly lost: number;
   readonly connections: number;
-  readonly latencyMs: LatencySummary;
   /** Each worker's CPU (share of one core) and event-loop utilization: is the client the limit? */
   readonly workers: readonly { readonly cpuPercent: number; readonly eventLoopUtilization: number }[];
   readonly errors: readonly string[];
@@ -184,8 +161,8 @@ export class LoadPool {
   }
 }
 
-function mergeKind(parts: readonly KindStats[]): KindDelivery {
-  const sum = (key: Exclude<keyof KindStats, 'latency'>) => parts.reduce((a, p) => a + p[key], 0);
+function mergeKind(parts: readonly TrackerStats[]): KindDelivery {
+  const sum = (key: keyof DeliveryCounts) => parts.reduce((a, p) => a + p[key], 0);
   return {
     received: sum('received'),
     catchUpEvents: sum('catchUpEvents'),

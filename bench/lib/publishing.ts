@@ -11,44 +11,59 @@ export interface PublishOutcome {
   readonly maxInFlight: number;
 }
 
+/** The publishes not yet answered, counted, with the first error kept. */
+class Publishes {
+  inFlight = 0;
+  maxInFlight = 0;
+  errors = 0;
+  private firstError: string | undefined;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly started = now();
+
+  add(publish: Promise<void>): void {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const p: Promise<void> = publish
+      .catch((error: unknown) => {
+        this.errors++;
+        this.firstError ??= String(error);
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.pending.delete(p);
+      });
+    this.pending.add(p);
+  }
+
+  /** Waits for every answer, then sums up. */
+  async outcome(published: number): Promise<PublishOutcome> {
+    await Promise.all(this.pending);
+    const { errors, maxInFlight, firstError } = this;
+    return { published, durationMs: Math.round(now() - this.started), errors, maxInFlight, ...(firstError ? { firstError } : {}) };
+  }
+}
+
 /**
  * Open loop at a steady `rate` (events/s) over `keys` in turn: each event is sent when its
  * time comes, whether or not earlier ones were answered, so a slow server shows up as
  * latency instead of as a slower publisher (no coordinated omission).
  */
 export async function publishSteady(sut: SystemUnderTest, keys: readonly string[], rate: number, durationMs: number): Promise<PublishOutcome> {
+  const publishes = new Publishes();
   const started = now();
   const total = Math.floor((rate * durationMs) / 1000);
   let sent = 0;
-  let inFlight = 0;
-  let maxInFlight = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const pending = new Set<Promise<void>>();
   while (sent < total) {
     const due = Math.min(total, Math.floor(((now() - started) * rate) / 1000) + 1);
     while (sent < due) {
       const key = keys[sent % keys.length]!;
       sent++;
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      const p: Promise<void> = sut
-        .publish([key], now())
-        .catch((error: unknown) => {
-          errors++;
-          firstError ??= String(error);
-        })
-        .finally(() => {
-          inFlight--;
-          pending.delete(p);
-        });
-      pending.add(p);
+      publishes.add(sut.publish([key], now()));
     }
     const nextAt = started + (sent * 1000) / rate;
     await sleep(Math.max(0, Math.min(20, nextAt - now())));
   }
-  await Promise.all(pending);
-  return { published: sent, durationMs: Math.round(now() - started), errors, maxInFlight, ...(firstError ? { firstError } : {}) };
+  return publishes.outcome(sent);
 }
 
 /**
@@ -66,41 +81,23 @@ export async function publishBurst(
   batchMax: number,
   durationMs: number,
 ): Promise<PublishOutcome> {
-  const started = now();
-  const deadline = started + durationMs;
+  const publishes = new Publishes();
+  const deadline = now() + durationMs;
   const baseline = pool.totalReceived;
   let publishedDeliveries = 0;
   let sent = 0;
-  let inFlight = 0;
-  let maxInFlight = 0;
-  let errors = 0;
-  let firstError: string | undefined;
   let cursor = 0;
-  const pending = new Set<Promise<void>>();
   while (now() < deadline) {
     const outstanding = publishedDeliveries - (pool.totalReceived - baseline);
-    if (outstanding < windowDeliveries && inFlight < 4 && errors === 0) {
+    if (outstanding < windowDeliveries && publishes.inFlight < 4 && publishes.errors === 0) {
       const count = Math.max(1, Math.min(batchMax, Math.ceil((windowDeliveries - outstanding) / subscribersPerKey)));
       const batch = Array.from({ length: count }, () => keys[cursor++ % keys.length]!);
       sent += count;
       publishedDeliveries += count * subscribersPerKey;
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      const p: Promise<void> = sut
-        .publish(batch, now())
-        .catch((error: unknown) => {
-          errors++;
-          firstError ??= String(error);
-        })
-        .finally(() => {
-          inFlight--;
-          pending.delete(p);
-        });
-      pending.add(p);
+      publishes.add(sut.publish(batch, now()));
     } else {
       await pool.nextProgress(5);
     }
   }
-  await Promise.all(pending);
-  return { published: sent, durationMs: Math.round(now() - started), errors, maxInFlight, ...(firstError ? { firstError } : {}) };
+  return publishes.outcome(sent);
 }
