@@ -23,6 +23,8 @@ export interface Metrics {
   readonly projectionCheckpoint: Gauge;
   /** Live-feed subscriptions currently open. */
   readonly liveSubscriptions: Gauge;
+  /** Events held in memory for resuming clients (the live feed's tail cache). */
+  readonly liveTailCacheEvents: Gauge;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -75,6 +77,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     liveSubscriptions: new Gauge({
       name: 'statuscast_live_subscriptions',
       help: 'Open live-feed subscriptions (jobs and feeds)',
+      registers,
+    }),
+    liveTailCacheEvents: new Gauge({
+      name: 'statuscast_live_tail_cache_events',
+      help: 'Events the live feed holds in memory for resuming clients',
       registers,
     }),
   };

@@ -58,6 +58,7 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
   const tailCache = new JobTailCache(
     (jobId, afterRevision, sink) => followJob(jobId, afterRevision, sink, { counted: false }),
     options.tailCache ?? DEFAULT_TAIL_CACHE_LIMITS,
+    (events) => metrics?.liveTailCacheEvents.set(events),
   );
 
   function track(delta: number): void {

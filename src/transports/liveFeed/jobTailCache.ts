@@ -28,10 +28,13 @@ export class JobTailCache {
   /** In least-recently-used order: a job is moved to the end when a client resumes it. */
   readonly #jobs = new Map<string, CachedJob>();
   #total = 0;
+  #evictionQueued = false;
 
   constructor(
     private readonly follow: FollowJob,
     private readonly limits: JobTailCacheLimits = DEFAULT_TAIL_CACHE_LIMITS,
+    /** Told the number of events held whenever it changes (for metrics). */
+    private readonly onSize: (events: number) => void = () => undefined,
   ) {}
 
   /** Events held over all jobs. */
@@ -47,7 +50,7 @@ export class JobTailCache {
   async eventsFrom(jobId: string, fromRevision: number): Promise<readonly LiveEvent[] | undefined> {
     let job = this.#jobs.get(jobId);
     if (job === undefined) {
-      job = new CachedJob(this.limits.maxEventsPerJob, (delta) => (this.#total += delta), () => this.#forget(jobId, job!));
+      job = new CachedJob(this.limits.maxEventsPerJob, (delta) => this.#resized(delta), () => this.#forget(jobId, job!));
       this.#jobs.set(jobId, job);
       job.start(this.follow(jobId, fromRevision - 1, job.sink));
     } else {
@@ -70,10 +73,37 @@ export class JobTailCache {
     if (this.#jobs.get(jobId) === job) this.#jobs.delete(jobId);
   }
 
+  /**
+   * Live events grow the cache between resumes too, so growth past the limit queues an
+   * eviction; it runs after the dispatch in progress, which must not see subscriptions close.
+   */
+  #resized(delta: number): void {
+    this.#total += delta;
+    this.onSize(this.#total);
+    if (delta > 0 && !this.#evictionQueued && this.#overLimit()) {
+      this.#evictionQueued = true;
+      queueMicrotask(() => {
+        this.#evictionQueued = false;
+        this.#evict();
+      });
+    }
+  }
+
   /** Each job counts as one event too, so that many quiet jobs stay bounded as well. */
+  #overLimit(): boolean {
+    return this.#total + this.#jobs.size > this.limits.maxEvents;
+  }
+
+  /**
+   * Trims every job to its own bound first, then drops the least recently resumed jobs until
+   * a tenth of the limit is free again, so that a cache at its limit is not swept per event.
+   */
   #evict(): void {
+    if (!this.#overLimit()) return;
+    for (const job of this.#jobs.values()) job.trim();
+    const target = this.limits.maxEvents - Math.floor(this.limits.maxEvents / 10);
     for (const job of this.#jobs.values()) {
-      if (this.#total + this.#jobs.size <= this.limits.maxEvents) return;
+      if (this.#total + this.#jobs.size <= target) return;
       job.close();
     }
   }

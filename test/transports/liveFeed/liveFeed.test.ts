@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/auth/principal.ts';
+import { createMetrics } from '../../../src/observability/metrics.ts';
 import { jobStreamName } from '../../../src/domain/job/events.ts';
 import { type EventStore, appendToStream } from '../../../src/store/eventStore.ts';
 import { createJobDirectory } from '../../../src/store/jobDirectory.ts';
@@ -247,6 +248,36 @@ describe('live feed', () => {
       (await bounded.subscribeJob('long', 6, again.sink)).close();
       expect(again.revisions).toEqual([7, 8, 9, 10]);
       expect(reads.count).toBe(countBefore + 1);
+    } finally {
+      await bounded.stop();
+    }
+  });
+
+  it('stays within its bounds while live events pile up and no client resumes', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const cachedEvents = async () => (await metrics.liveTailCacheEvents.get()).values[0]?.value ?? 0;
+    const bounded = createLiveFeed({
+      store,
+      directory: createJobDirectory(store),
+      logger: pino({ level: 'silent' }),
+      metrics,
+      tailCache: { maxEventsPerJob: 4, maxEvents: 12 },
+    });
+    await bounded.start();
+    try {
+      for (const job of ['j1', 'j2', 'j3']) await report(store, job, 'alice', 1);
+      for (const job of ['j1', 'j2']) (await bounded.subscribeJob(job, 0, recordingSink().sink)).close();
+      const watcher = recordingSink();
+      await bounded.subscribeJob('j3', 0, watcher.sink);
+      expect(await cachedEvents()).toBe(3);
+
+      // Live events only: 3 jobs × 7 events is past the limit of 12, though no job is past twice its own bound.
+      for (const job of ['j1', 'j2', 'j3']) await report(store, job, 'alice', 6);
+      await eventually(() => watcher.revisions.at(-1) === 7);
+      expect(await cachedEvents()).toBeLessThanOrEqual(12);
+      const resumed = recordingSink();
+      (await bounded.subscribeJob('j1', 3, resumed.sink)).close();
+      expect(resumed.revisions).toEqual([4, 5, 6, 7]);
     } finally {
       await bounded.stop();
     }
