@@ -110,9 +110,11 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
     }
   }
 
-  async function readJob(jobId: string, fromRevision: number): Promise<LiveEvent[]> {
+  /** Reads a job's events from the store; stops early once `abandoned` says nobody wants them. */
+  async function readJob(jobId: string, fromRevision: number, abandoned: () => boolean): Promise<LiveEvent[]> {
     const events: LiveEvent[] = [];
     for await (const recorded of store.readStream(jobStreamName(jobId), { fromRevision })) {
+      if (abandoned()) break;
       const live = toLiveEvent(recorded);
       if (live) events.push(live);
     }
@@ -138,7 +140,7 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
     try {
       const from = afterRevision + 1;
       const cached = counted ? await tailCache.eventsFrom(jobId, from) : undefined;
-      subscriber.finishCatchUp(cached ?? (await readJob(jobId, from)));
+      subscriber.finishCatchUp(cached ?? (await readJob(jobId, from, () => subscriber.isClosed)));
     } catch (error) {
       subscriber.close(null);
       throw error;

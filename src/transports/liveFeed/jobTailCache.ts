@@ -37,11 +37,6 @@ export class JobTailCache {
     private readonly onSize: (events: number) => void = () => undefined,
   ) {}
 
-  /** Events held over all jobs. */
-  get size(): number {
-    return this.#total;
-  }
-
   /**
    * The events of `jobId` with revision ≥ `fromRevision`, or `undefined` when the cache
    * cannot answer (the client is behind what is kept, or following the job failed): the
@@ -62,11 +57,6 @@ export class JobTailCache {
     job.trim();
     this.#evict();
     return events;
-  }
-
-  /** Stops following every cached job. */
-  clear(): void {
-    for (const job of [...this.#jobs.values()]) job.close();
   }
 
   #forget(jobId: string, job: CachedJob): void {
