@@ -33,10 +33,11 @@ import type { EventStore } from './store/eventStore.ts';
 import { createJobCommandHandler } from './store/handleJobCommands.ts';
 import { type JobDirectory, createJobDirectory } from './store/jobDirectory.ts';
 import { embeddedHubEndpoint } from './transports/hubEndpoint.ts';
-import { type RunningLiveFeed, createLiveFeed } from './transports/liveFeed/index.ts';
+import { type LiveFeedOptions, type RunningLiveFeed, createLiveFeed } from './transports/liveFeed/index.ts';
 import { type AzureSignalRTuning, createAzureSignalR, parseAzureSignalRConnectionString } from './transports/signalr/azure/index.ts';
 import { createSignalRHub, type SignalRHub, type SignalRHubLimits } from './transports/signalr/index.ts';
 import { createSseTransport } from './transports/sse/index.ts';
+import { createStreamAccessPolicy } from './transports/streamAccess.ts';
 
 export interface ServerOverrides {
   readonly logger?: Logger;
@@ -45,6 +46,7 @@ export interface ServerOverrides {
   /** Shorter intervals for tests; production uses the contract's defaults. */
   readonly tuning?: {
     readonly sseHeartbeatMs?: number;
+    readonly liveFeed?: Pick<LiveFeedOptions, 'maxFeedCatchUpScan' | 'catchUpPageSize'>;
     readonly signalr?: Partial<SignalRHubLimits>;
     readonly azureSignalR?: AzureSignalRTuning;
   };
@@ -108,7 +110,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const readModelDb = openReadModelDatabase(join(config.dataDir, 'read-models.sqlite'));
   const projections = createProjectionRunner({ store, db: readModelDb, projections: READ_MODEL_PROJECTIONS, logger, metrics });
   const readModel = createReadModel(readModelDb);
-  const liveFeed = createLiveFeed({ store, directory, logger, metrics });
+  const liveFeed = createLiveFeed({ store, directory, logger, metrics, ...overrides.tuning?.liveFeed });
+  const access = createStreamAccessPolicy({ directory, store });
   // Serverless mode: negotiate redirects to the service and a publisher feeds its groups. The
   // embedded hub stays mounted: negotiate falls back to it when the service refuses a membership.
   const azureSignalR = azureConnection
@@ -139,7 +142,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const signalr = createSignalRHub({
     authenticator,
     liveFeed,
-    jobDirectory: directory,
+    access,
     logger,
     metrics,
     allowOrigin: (origin) => config.corsOrigins.includes(origin),
@@ -164,14 +167,14 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       negotiateRoutes({
         authenticator,
         streamTokens,
-        directory,
+        access,
         readModel,
         hub: azureSignalR?.hubEndpoint ?? embeddedHubEndpoint,
         publicUrl: config.publicUrl,
       }),
-      jobsRoutes({ authenticator, directory, readModel, readModelPosition: () => projections.checkpoint }),
-      historyRoutes({ authenticator, directory, store }),
-      eventsRoutes({ authenticator, directory, store, sse }),
+      jobsRoutes({ authenticator, access, readModel, readModelPosition: () => projections.checkpoint }),
+      historyRoutes({ authenticator, access, store }),
+      eventsRoutes({ authenticator, access, sse }),
       webRoutes({ config, hubClientEndpoint: azureConnection?.clientEndpoint }),
     ],
   });

@@ -41,7 +41,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       audience,
       algorithms: ASYMMETRIC,
       clockTolerance: tolerance,
-      requiredClaims: ['sub'],
+      // A token without `exp` would hold a connection open for ever and outlive any revocation.
+      requiredClaims: ['sub', 'exp'],
     });
     return toPrincipal(payload);
   }

@@ -23,7 +23,8 @@ export function createStreamTokens(secret: Uint8Array, ttlSeconds: number): Stre
   return {
     async issue(principal, groups) {
       const expiresAt = new Date((Math.floor(Date.now() / 1000) + ttlSeconds) * 1000);
-      const token = await new SignJWT({ roles: [...principal.roles], groups: [...groups], typ: 'stream' })
+      // No roles: what a stream token opens is its groups and nothing else.
+      const token = await new SignJWT({ groups: [...groups], typ: 'stream' })
         .setProtectedHeader({ alg: STREAM_TOKEN_ALGORITHM, typ: 'JWT' })
         .setSubject(principal.userId)
         .setIssuer(STREAM_TOKEN_ISSUER)
@@ -41,11 +42,11 @@ export function createStreamTokens(secret: Uint8Array, ttlSeconds: number): Stre
         requiredClaims: ['sub', 'exp'],
       });
       if (payload['typ'] !== 'stream') throw new Error('not a stream token');
-      const roles = Array.isArray(payload['roles']) ? payload['roles'].filter((r) => typeof r === 'string') : [];
       const groups = Array.isArray(payload['groups']) ? payload['groups'].filter((g) => typeof g === 'string') : [];
       return {
         userId: payload.sub!,
-        roles: new Set(roles),
+        // Never taken from the token (older tokens carried some): the groups are the whole grant.
+        roles: new Set<string>(),
         tokenKind: 'stream',
         groups,
         expiresAt: new Date(payload.exp! * 1000),

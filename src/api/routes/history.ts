@@ -2,10 +2,9 @@ import { Router } from 'express';
 import type { Authenticator } from '../../auth/authenticator.ts';
 import { jobStreamName } from '../../domain/job/events.ts';
 import type { EventStore, RecordedEvent } from '../../store/eventStore.ts';
-import type { JobDirectory } from '../../store/jobDirectory.ts';
 import { encodePosition } from '../../store/position.ts';
+import type { StreamAccessPolicy } from '../../transports/streamAccess.ts';
 import { authenticate, principal } from '../auth/authenticate.ts';
-import { visibleJob } from '../jobAccess.ts';
 import { integerParam } from '../queryParams.ts';
 
 export const MAX_HISTORY_PAGE = 1000;
@@ -17,12 +16,12 @@ const DEFAULT_HISTORY_PAGE = 100;
  * `Accept: application/x-ndjson` (written with backpressure, so a long export holds no
  * more than a socket buffer in memory).
  */
-export function historyRoutes(deps: { authenticator: Authenticator; directory: JobDirectory; store: EventStore }): Router {
+export function historyRoutes(deps: { authenticator: Authenticator; access: StreamAccessPolicy; store: EventStore }): Router {
   const router = Router();
 
   router.get('/jobs/:jobId/history', authenticate(deps.authenticator), async (req, res) => {
     const jobId = String(req.params['jobId']);
-    await visibleJob(deps.directory, principal(res), jobId);
+    await deps.access.job(principal(res), jobId);
     const after = integerParam(req, 'after', { min: 0, max: Number.MAX_SAFE_INTEGER });
     const limit = integerParam(req, 'limit', { min: 1, max: MAX_HISTORY_PAGE }) ?? DEFAULT_HISTORY_PAGE;
     const fromRevision = after === undefined ? 0 : after + 1;

@@ -1,17 +1,15 @@
 import { Router } from 'express';
 import type { Authenticator } from '../../auth/authenticator.ts';
-import { seesAllJobs } from '../../auth/principal.ts';
 import { ValidationError } from '../../errors.ts';
 import { type ReadModel, decodeCursor } from '../../projections/readModel.ts';
-import type { JobDirectory } from '../../store/jobDirectory.ts';
 import { type GlobalPosition, encodePosition } from '../../store/position.ts';
+import type { FeedScope, StreamAccessPolicy } from '../../transports/streamAccess.ts';
 import { authenticate, principal } from '../auth/authenticate.ts';
-import { visibleJob } from '../jobAccess.ts';
 import { integerParam, stringParam } from '../queryParams.ts';
 
 export interface JobsDeps {
   readonly authenticator: Authenticator;
-  readonly directory: JobDirectory;
+  readonly access: StreamAccessPolicy;
   readonly readModel: ReadModel;
   /** The read-model checkpoint: the list reflects every event up to it. */
   readonly readModelPosition: () => GlobalPosition | null;
@@ -40,7 +38,7 @@ export function jobsRoutes(deps: JobsDeps): Router {
     // Read the position first: the page is at least that fresh, so resuming there never skips.
     const position = deps.readModelPosition();
     const page = deps.readModel.listJobs({
-      owner: seesAllJobs(caller) ? null : caller.userId,
+      owner: ownerFilter(deps.access.feed(caller)),
       limit,
       cursor: cursorText ?? null,
     });
@@ -49,9 +47,14 @@ export function jobsRoutes(deps: JobsDeps): Router {
 
   router.get('/jobs/:jobId', auth, async (req, res) => {
     const jobId = String(req.params['jobId']);
-    const { owner } = await visibleJob(deps.directory, principal(res), jobId);
+    const { owner } = await deps.access.job(principal(res), jobId);
     res.json({ job_id: jobId, ...deps.readModel.history(jobId, owner) });
   });
 
   return router;
+}
+
+/** The list shows what the caller's feed would carry: every job, or their own. */
+function ownerFilter(scope: FeedScope): string | null {
+  return scope.kind === 'all' ? null : scope.userId;
 }

@@ -3,16 +3,14 @@ import type { Authenticator, StreamTokenIssuer } from '../../auth/authenticator.
 import type { Principal } from '../../auth/principal.ts';
 import { ValidationError } from '../../errors.ts';
 import type { ReadModel } from '../../projections/readModel.ts';
-import type { JobDirectory } from '../../store/jobDirectory.ts';
-import { groupNames } from '../../transports/groups.ts';
 import { HUB_NAME, type HubEndpoint } from '../../transports/hubEndpoint.ts';
+import { type StreamAccessPolicy, groupsToGrant } from '../../transports/streamAccess.ts';
 import { authenticate, principal } from '../auth/authenticate.ts';
-import { visibleJob } from '../jobAccess.ts';
 
 export interface NegotiateDeps {
   readonly authenticator: Authenticator;
   readonly streamTokens: StreamTokenIssuer;
-  readonly directory: JobDirectory;
+  readonly access: StreamAccessPolicy;
   readonly readModel: ReadModel;
   readonly hub: HubEndpoint;
   /** `PUBLIC_URL`; when absent the base URL is derived from the request. */
@@ -45,13 +43,13 @@ export function negotiateRoutes(deps: NegotiateDeps): Router {
   }
 
   async function negotiateJob(req: Request, caller: Principal, jobId: string) {
-    const { owner } = await visibleJob(deps.directory, caller, jobId);
-    const connection = await connectionFor(req, caller, [groupNames.job(jobId, owner)], `/jobs/${encodeURIComponent(jobId)}/events`);
-    return { ...connection, history: deps.readModel.history(jobId, owner) };
+    const grant = await deps.access.job(caller, jobId);
+    const connection = await connectionFor(req, caller, groupsToGrant(caller, grant), `/jobs/${encodeURIComponent(jobId)}/events`);
+    return { ...connection, history: deps.readModel.history(jobId, grant.owner) };
   }
 
   function negotiateFeed(req: Request, caller: Principal) {
-    return connectionFor(req, caller, [groupNames.user(caller.userId)], '/events');
+    return connectionFor(req, caller, groupsToGrant(caller, null), '/events');
   }
 
   function baseUrl(req: Request): string {

@@ -9,7 +9,7 @@ import { FeedSubscriber } from './feedSubscriber.ts';
 import { JobSubscriber } from './jobSubscriber.ts';
 import { DEFAULT_TAIL_CACHE_LIMITS, JobTailCache, type JobTailCacheLimits } from './jobTailCache.ts';
 import { toLiveEvent } from './toLiveEvent.ts';
-import type { JobSink, LiveEvent, LiveFeed, Subscription } from './types.ts';
+import { type JobSink, type LiveEvent, type LiveFeed, MAX_CATCH_UP_PAGE, type Subscription } from './types.ts';
 
 export interface LiveFeedOptions {
   readonly store: EventStore;
@@ -19,10 +19,13 @@ export interface LiveFeedOptions {
   /** Live events buffered per subscriber while its catch-up read runs. Defaults to 10,000. */
   readonly maxPendingPerSubscriber?: number;
   /**
-   * Events a feed resume may scan before the client is told to reload its list instead
-   * (`too-far-behind`). Defaults to 50,000.
+   * Events a feed resume may examine before the client is told to reload its list instead
+   * (`too-far-behind`). The scan reads pages and yields to the event loop between them, so
+   * a resume costs other requests nothing but its share of turns. Defaults to 10,000.
    */
   readonly maxFeedCatchUpScan?: number;
+  /** Events read from the store per catch-up page (job or feed). Defaults to `MAX_CATCH_UP_PAGE`. */
+  readonly catchUpPageSize?: number;
   /** Bounds of the in-memory tail of watched jobs that resuming clients catch up from. */
   readonly tailCache?: JobTailCacheLimits;
 }
@@ -39,6 +42,16 @@ export interface RunningLiveFeed extends LiveFeed {
 const FILTER = { streamNamePrefixes: [JOB_STREAM_PREFIX] };
 const RESUBSCRIBE_DELAY_MS = 500;
 
+/** Closes `subscriber` when its client goes away (at once if it already has). */
+function closeOnAbort(signal: AbortSignal | undefined, subscriber: { close(reason: null): void }): void {
+  if (signal === undefined) return;
+  if (signal.aborted) subscriber.close(null);
+  else signal.addEventListener('abort', () => subscriber.close(null), { once: true });
+}
+
+/** Lets other requests run between pages of a long read. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * The process's one subscription to the store, fanned out to every transport: each new
  * `StatusReported` is prepared once and offered to the subscribers of its job and to the
@@ -47,7 +60,8 @@ const RESUBSCRIBE_DELAY_MS = 500;
 export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
   const { store, directory, logger, metrics } = options;
   const maxPending = options.maxPendingPerSubscriber ?? 10_000;
-  const maxFeedScan = options.maxFeedCatchUpScan ?? 50_000;
+  const maxFeedScan = options.maxFeedCatchUpScan ?? 10_000;
+  const pageSize = options.catchUpPageSize ?? MAX_CATCH_UP_PAGE;
   const jobSubscribers = new Map<string, Set<JobSubscriber>>();
   const feedSubscribers = new Set<FeedSubscriber>();
   let count = 0;
@@ -72,13 +86,20 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
     for (const subscriber of feedSubscribers) guarded(() => subscriber.offer(event), subscriber);
   }
 
-  /** A transport's failure must not stop delivery to everyone else. */
+  /**
+   * A transport's failure must not stop delivery to everyone else. The subscriber is closed
+   * with a reason, so its transport ends the client's stream and the client resumes.
+   */
   function guarded(deliver: () => void, subscriber: JobSubscriber | FeedSubscriber): void {
     try {
       deliver();
     } catch (error) {
       logger.error({ err: error }, 'a live-feed subscriber failed; closing it');
-      subscriber.close(null);
+      try {
+        subscriber.close('delivery-failed');
+      } catch (closeError) {
+        logger.error({ err: closeError }, 'a live-feed subscriber failed to close');
+      }
     }
   }
 
@@ -110,15 +131,25 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
     }
   }
 
-  /** Reads a job's events from the store; stops early once `abandoned` says nobody wants them. */
-  async function readJob(jobId: string, fromRevision: number, abandoned: () => boolean): Promise<LiveEvent[]> {
-    const events: LiveEvent[] = [];
-    for await (const recorded of store.readStream(jobStreamName(jobId), { fromRevision })) {
-      if (abandoned()) break;
-      const live = toLiveEvent(recorded);
-      if (live) events.push(live);
+  /**
+   * Catches a subscriber up from the store, page by page, yielding between pages; stops
+   * early once the subscriber is closed (its client went away).
+   */
+  async function readJobInto(subscriber: JobSubscriber, jobId: string): Promise<void> {
+    for (let page = 0; !subscriber.isClosed; page++) {
+      if (page > 0) await yieldToLoop();
+      const from = subscriber.lastRevision + 1;
+      const events: LiveEvent[] = [];
+      let read = 0;
+      for await (const recorded of store.readStream(jobStreamName(jobId), { fromRevision: from, maxCount: pageSize })) {
+        read++;
+        const live = toLiveEvent(recorded);
+        if (live) events.push(live);
+      }
+      if (subscriber.isClosed) return;
+      subscriber.catchUpPage(events);
+      if (read < pageSize) return;
     }
-    return events;
   }
 
   /**
@@ -127,7 +158,12 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
    * Registering first means anything appended meanwhile is buffered, anything before is in
    * the catch-up, and revisions remove the overlap.
    */
-  async function followJob(jobId: string, afterRevision: number, sink: JobSink, { counted }: { counted: boolean }): Promise<Subscription> {
+  async function followJob(
+    jobId: string,
+    afterRevision: number,
+    sink: JobSink,
+    { counted, signal }: { counted: boolean; signal?: AbortSignal | undefined },
+  ): Promise<Subscription> {
     const subscriber = new JobSubscriber(jobId, afterRevision, sink, maxPending, (closed) => {
       const set = jobSubscribers.get(jobId);
       if (set?.delete(closed) && counted) track(-1);
@@ -137,15 +173,55 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
     if (!set) jobSubscribers.set(jobId, (set = new Set()));
     set.add(subscriber);
     if (counted) track(1);
+    closeOnAbort(signal, subscriber);
     try {
-      const from = afterRevision + 1;
-      const cached = counted ? await tailCache.eventsFrom(jobId, from) : undefined;
-      subscriber.finishCatchUp(cached ?? (await readJob(jobId, from, () => subscriber.isClosed)));
+      const cached = counted ? await tailCache.pagesFrom(jobId, afterRevision + 1) : undefined;
+      if (cached) for (const page of cached) subscriber.catchUpPage(page);
+      else await readJobInto(subscriber, jobId);
+      subscriber.goLive();
     } catch (error) {
       subscriber.close(null);
       throw error;
     }
     return { close: () => subscriber.close(null) };
+  }
+
+  /**
+   * Catches a feed up from `after`: reads `$all` in pages, yielding to the event loop between
+   * them. Events of jobs outside the scope count against the bound too (the bound is on work,
+   * whoever pays for it). Beyond the bound the client is told to reload its list
+   * (`too-far-behind`) before anything was sent, which is why the carried events are handed
+   * over only once the scan is complete (at most the bound, in pages of `pageSize`).
+   */
+  async function scanFeedInto(subscriber: FeedSubscriber, after: GlobalPosition): Promise<void> {
+    let from = after;
+    let scanned = 0;
+    const carried: LiveEvent[] = [];
+    for (let page = 0; ; page++) {
+      if (page > 0) await yieldToLoop();
+      if (subscriber.isClosed) return;
+      // One more than the bound allows, so that reaching the bound exactly is not "too far".
+      const limit = Math.min(pageSize, maxFeedScan + 1 - scanned);
+      let read = 0;
+      for await (const recorded of store.readAll({ after: from, filter: FILTER, maxCount: limit })) {
+        read++;
+        from = recorded.position;
+        const live = toLiveEvent(recorded);
+        if (live && subscriber.carries(live)) carried.push(live);
+      }
+      scanned += read;
+      if (scanned > maxFeedScan) {
+        subscriber.close('too-far-behind');
+        return;
+      }
+      if (read < limit) break;
+    }
+    if (subscriber.isClosed) return;
+    for (let start = 0; start < carried.length || start === 0; start += pageSize) {
+      const events = carried.slice(start, start + pageSize);
+      const last = start + pageSize >= carried.length;
+      subscriber.catchUpPage(events, last ? from : events[events.length - 1]!.position);
+    }
   }
 
   return {
@@ -168,40 +244,31 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
       await running;
     },
 
-    subscribeJob(jobId, afterRevision, sink): Promise<Subscription> {
-      return followJob(jobId, afterRevision ?? 0, sink, { counted: true });
+    subscribeJob(jobId, afterRevision, sink, signal): Promise<Subscription> {
+      return followJob(jobId, afterRevision ?? 0, sink, { counted: true, signal });
     },
 
-    async subscribeFeed(principal, after, sink): Promise<Subscription> {
-      const subscriber = new FeedSubscriber(principal, sink, maxPending, (closed) => {
+    async subscribeFeed(scope, after, sink, signal): Promise<Subscription> {
+      const subscriber = new FeedSubscriber(scope, sink, maxPending, (closed) => {
         if (feedSubscribers.delete(closed)) track(-1);
       });
       feedSubscribers.add(subscriber);
       track(1);
+      closeOnAbort(signal, subscriber);
+      const subscription = { close: () => subscriber.close(null) };
       if (after === null) {
-        subscriber.finishCatchUp([], position);
-        return { close: () => subscriber.close(null) };
+        subscriber.catchUpPage([], position);
+        subscriber.goLive();
+        return subscription;
       }
       try {
-        const events: LiveEvent[] = [];
-        let head: GlobalPosition = after;
-        let scanned = 0;
-        for await (const recorded of store.readAll({ after, filter: FILTER, maxCount: maxFeedScan + 1 })) {
-          if (subscriber.isClosed) break;
-          if (++scanned > maxFeedScan) {
-            subscriber.close('too-far-behind');
-            return { close: () => undefined };
-          }
-          head = recorded.position;
-          const live = toLiveEvent(recorded);
-          if (live && (subscriber.seesAll || live.owner === principal.userId)) events.push(live);
-        }
-        subscriber.finishCatchUp(events, head);
+        await scanFeedInto(subscriber, after);
+        subscriber.goLive();
       } catch (error) {
         subscriber.close(null);
         throw error;
       }
-      return { close: () => subscriber.close(null) };
+      return subscription;
     },
   };
 }

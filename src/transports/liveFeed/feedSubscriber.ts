@@ -1,5 +1,5 @@
-import { type Principal, seesAllJobs } from '../../auth/principal.ts';
 import { type GlobalPosition, comparePositions } from '../../store/position.ts';
+import type { FeedScope } from '../streamAccess.ts';
 import type { CloseReason, FeedSink, LiveEvent } from './types.ts';
 
 /** One subscriber of a multi-job feed, ordered and de-duplicated by store position. */
@@ -9,7 +9,7 @@ export class FeedSubscriber {
   #last: GlobalPosition | null = null;
 
   constructor(
-    readonly principal: Principal,
+    readonly scope: FeedScope,
     private readonly sink: FeedSink,
     private readonly maxPending: number,
     private readonly onClose: (subscriber: FeedSubscriber) => void,
@@ -19,13 +19,14 @@ export class FeedSubscriber {
     return this.#phase === 'closed';
   }
 
-  get seesAll(): boolean {
-    return seesAllJobs(this.principal);
+  /** Whether the feed carries `event`. */
+  carries(event: LiveEvent): boolean {
+    return this.scope.kind === 'all' || event.owner === this.scope.userId;
   }
 
   offer(event: LiveEvent): void {
     if (this.#phase === 'closed') return;
-    if (!this.seesAll && event.owner !== this.principal.userId) return;
+    if (!this.carries(event)) return;
     if (this.#phase === 'catching-up') {
       this.#pending.push(event);
       if (this.#pending.length > this.maxPending) this.close('slow-consumer');
@@ -34,14 +35,19 @@ export class FeedSubscriber {
     this.#deliver(event);
   }
 
-  /** `events` are the visible events strictly after the resume point, up to `head`. */
-  finishCatchUp(events: readonly LiveEvent[], head: GlobalPosition | null): void {
+  /** One page of the catch-up: the carried events strictly after the previous page, up to `head`. */
+  catchUpPage(events: readonly LiveEvent[], head: GlobalPosition | null): void {
     if (this.#phase !== 'catching-up') return;
     this.#last = head;
+    this.sink.catchUp(events, head);
+  }
+
+  /** The catch-up is complete: deliver what arrived meanwhile (beyond the last page) and go live. */
+  goLive(): void {
+    if (this.#phase !== 'catching-up') return;
     this.#phase = 'live';
     const pending = this.#pending;
     this.#pending = [];
-    this.sink.catchUp(events, head);
     for (const event of pending) this.#deliver(event);
   }
 

@@ -9,6 +9,7 @@ export class JobSubscriber {
   #phase: 'catching-up' | 'live' | 'closed' = 'catching-up';
   #pending: LiveEvent[] = [];
   #last: number;
+  #pages = 0;
 
   constructor(
     readonly jobId: string,
@@ -35,19 +36,33 @@ export class JobSubscriber {
     this.#deliver(event);
   }
 
-  /** Hands over the catch-up read, then whatever arrived meanwhile, and goes live. */
-  finishCatchUp(events: readonly LiveEvent[]): void {
+  /** The revision delivered last (or the one the subscriber started after). */
+  get lastRevision(): number {
+    return this.#last;
+  }
+
+  /** Hands over one page of the catch-up read (revisions already delivered are dropped). */
+  catchUpPage(events: readonly LiveEvent[]): void {
     if (this.#phase !== 'catching-up') return;
     const fromRevision = this.#last + 1;
     // Usually nothing is stale, and the array stays the one other subscribers share.
     const fresh = events.length === 0 || events[0]!.revision > this.#last ? events : events.filter((e) => e.revision > this.#last);
+    if (fresh.length === 0 && this.#pages > 0) return;
     const toRevision = fresh.length > 0 ? fresh[fresh.length - 1]!.revision : this.#last;
     const catchUp: JobCatchUp = { jobId: this.jobId, events: fresh, fromRevision, toRevision };
     this.#last = toRevision;
+    this.#pages += 1;
+    this.sink.catchUp(catchUp);
+  }
+
+  /** The catch-up is complete (at least one page, possibly empty): deliver what arrived meanwhile and go live. */
+  goLive(): void {
+    if (this.#phase !== 'catching-up') return;
+    if (this.#pages === 0) this.catchUpPage([]);
+    if (this.#phase !== 'catching-up') return;
     this.#phase = 'live';
     const pending = this.#pending;
     this.#pending = [];
-    this.sink.catchUp(catchUp);
     for (const event of pending) this.#deliver(event);
   }
 

@@ -1,4 +1,4 @@
-import type { JobCatchUp, JobSink, LiveEvent, Subscription } from './types.ts';
+import { type JobCatchUp, type JobSink, type LiveEvent, MAX_CATCH_UP_PAGE, type Subscription } from './types.ts';
 
 export interface JobTailCacheLimits {
   /** Newest events kept per job; older ones are dropped (clients behind them read the store). */
@@ -38,11 +38,12 @@ export class JobTailCache {
   ) {}
 
   /**
-   * The events of `jobId` with revision ≥ `fromRevision`, or `undefined` when the cache
-   * cannot answer (the client is behind what is kept, or following the job failed): the
-   * caller then reads the store. The array is shared; never mutate it.
+   * The events of `jobId` with revision ≥ `fromRevision` in catch-up pages (at least one,
+   * possibly empty), or `undefined` when the cache cannot answer (the client is behind what
+   * is kept, or following the job failed): the caller then reads the store. The pages are
+   * shared with other clients resuming from the same revision; never mutate them.
    */
-  async eventsFrom(jobId: string, fromRevision: number): Promise<readonly LiveEvent[] | undefined> {
+  async pagesFrom(jobId: string, fromRevision: number): Promise<readonly (readonly LiveEvent[])[] | undefined> {
     let job = this.#jobs.get(jobId);
     if (job === undefined) {
       job = new CachedJob(this.limits.maxEventsPerJob, (delta) => this.#resized(delta), () => this.#forget(jobId, job!));
@@ -53,10 +54,10 @@ export class JobTailCache {
       this.#jobs.set(jobId, job);
     }
     if (!(await job.ready)) return undefined;
-    const events = job.eventsFrom(fromRevision);
+    const pages = job.pagesFrom(fromRevision);
     job.trim();
     this.#evict();
-    return events;
+    return pages;
   }
 
   #forget(jobId: string, job: CachedJob): void {
@@ -105,16 +106,19 @@ class CachedJob {
   #last = 0;
   #closed = false;
   #subscription: Subscription | null = null;
-  /** The last answer, so clients resuming from the same revision share one array. */
-  #answer: { readonly from: number; readonly last: number; readonly events: readonly LiveEvent[] } | null = null;
+  /** The last answer, so clients resuming from the same revision share its pages. */
+  #answer: { readonly from: number; readonly last: number; readonly pages: readonly (readonly LiveEvent[])[] } | null = null;
   ready: Promise<boolean> = Promise.resolve(false);
 
   readonly sink: JobSink = {
     catchUp: (catchUp: JobCatchUp) => {
-      // The catch-up array may be shared with other readers: the cache appends to a copy.
-      this.#events = catchUp.events.slice();
+      // Pages arrive in order; their arrays may be shared with other readers, so they are copied.
+      // A long history arrives in many pages: what earlier pages brought is trimmed first, so
+      // the cache never holds more than its bound and one page.
+      if (this.#events.length >= 2 * this.maxEvents) this.trim();
+      for (const event of catchUp.events) this.#events.push(event);
       this.#last = catchUp.toRevision;
-      this.resize(this.#events.length);
+      this.resize(catchUp.events.length);
     },
     live: (event: LiveEvent) => {
       this.#events.push(event);
@@ -146,16 +150,18 @@ class CachedJob {
     );
   }
 
-  eventsFrom(from: number): readonly LiveEvent[] | undefined {
+  pagesFrom(from: number): readonly (readonly LiveEvent[])[] | undefined {
     if (this.#closed) return undefined;
     const first = this.#events[0]?.revision ?? this.#last + 1;
     if (from < first || from > this.#last + 1) return undefined;
     const answer = this.#answer;
-    if (answer !== null && answer.from === from && answer.last === this.#last) return answer.events;
+    if (answer !== null && answer.from === from && answer.last === this.#last) return answer.pages;
     const start = this.#events.findIndex((event) => event.revision >= from);
-    const events = start < 0 ? [] : this.#events.slice(start);
-    this.#answer = { from, last: this.#last, events };
-    return events;
+    const pages: LiveEvent[][] = [];
+    if (start >= 0) for (let at = start; at < this.#events.length; at += MAX_CATCH_UP_PAGE) pages.push(this.#events.slice(at, at + MAX_CATCH_UP_PAGE));
+    if (pages.length === 0) pages.push([]);
+    this.#answer = { from, last: this.#last, pages };
+    return pages;
   }
 
   trim(): void {

@@ -1,6 +1,6 @@
-import type { Principal } from '../../auth/principal.ts';
 import type { LatestStatus, TimelineEntry } from '../../domain/job/timeline.ts';
 import type { GlobalPosition } from '../../store/position.ts';
+import type { FeedScope } from '../streamAccess.ts';
 
 /** W3C trace context carried from ingest to every client (contract §5). */
 export interface TraceContext {
@@ -32,14 +32,21 @@ export interface LiveEvent {
   readonly recordedAtMs: number;
 }
 
-/** What the handoff from catch-up to live delivered first. */
+/** Timeline entries in one catch-up page (one `timeline.bulk` frame), from the store or the tail cache. */
+export const MAX_CATCH_UP_PAGE = 500;
+
+/**
+ * One page of the handoff from catch-up to live. A catch-up is one or more pages in
+ * revision order (at most `MAX_CATCH_UP_PAGE` entries each, so no frame and no read grows
+ * with the length of a job's history); the first may be empty.
+ */
 export interface JobCatchUp {
   readonly jobId: string;
-  /** Timeline entries with revision > afterRevision, in order (possibly empty). */
+  /** Timeline entries of this page, in order (possibly empty). */
   readonly events: readonly LiveEvent[];
-  /** `after + 1` (1 for a full history). */
+  /** The first revision this page covers: the previous page's `toRevision + 1` (`after + 1` for the first). */
   readonly fromRevision: number;
-  /** The head the catch-up reached: the last revision included, or `after` when empty. */
+  /** The head this page reached: its last revision, or `fromRevision - 1` when empty. */
   readonly toRevision: number;
 }
 
@@ -51,13 +58,15 @@ export interface JobCatchUp {
  *   list (`GET /jobs`) and follow from the position that returns;
  * - `out-of-sync`: a revision was missing from the live sequence (never expected; the
  *   client resumes and the catch-up read fills the hole);
+ * - `delivery-failed`: the transport threw while delivering (its connection is closed so
+ *   that the client resumes instead of waiting on a stream that carries nothing);
  * - `shutdown`: the server is stopping.
  */
-export type CloseReason = 'slow-consumer' | 'too-far-behind' | 'out-of-sync' | 'shutdown';
+export type CloseReason = 'slow-consumer' | 'too-far-behind' | 'out-of-sync' | 'delivery-failed' | 'shutdown';
 
 /**
  * Receives one job's events. Called synchronously, in revision order, exactly once per
- * revision: `catchUp` first (once), then `live` for every later revision.
+ * revision: `catchUp` first (one or more pages), then `live` for every later revision.
  */
 export interface JobSink {
   catchUp(catchUp: JobCatchUp): void;
@@ -68,7 +77,10 @@ export interface JobSink {
 
 /** Receives a multi-job feed in store-position order. */
 export interface FeedSink {
-  /** Events after the resume position, in position order, delivered before any live one. */
+  /**
+   * Events after the resume position, in position order, delivered before any live one:
+   * one or more pages, each with the position the scan reached (`null` only for an empty store).
+   */
   catchUp(events: readonly LiveEvent[], head: GlobalPosition | null): void;
   live(event: LiveEvent): void;
   closed(reason: CloseReason): void;
@@ -83,15 +95,17 @@ export interface LiveFeed {
   /**
    * Follows one job after `afterRevision` (`null`: its whole timeline) with no gap and no
    * duplicate, even while appends race with the catch-up read. Resolves once `catchUp`
-   * has been delivered. The caller authorizes first (see `JobDirectory`).
+   * has been delivered. The caller authorizes first (see the stream-access policy).
+   * Aborting `signal` (the client went away) closes the subscription, even mid catch-up.
    */
-  subscribeJob(jobId: string, afterRevision: number | null, sink: JobSink): Promise<Subscription>;
+  subscribeJob(jobId: string, afterRevision: number | null, sink: JobSink, signal?: AbortSignal): Promise<Subscription>;
 
   /**
-   * Follows every job the principal can see (admins and auditors: all jobs; others: the
-   * jobs they own) strictly after `after` (`null`: from now on).
+   * Follows the jobs of `scope` (see the stream-access policy) strictly after `after`
+   * (`null`: from now on). A resume point further back than the feed will scan is closed
+   * with `too-far-behind` before any catch-up.
    */
-  subscribeFeed(principal: Principal, after: GlobalPosition | null, sink: FeedSink): Promise<Subscription>;
+  subscribeFeed(scope: FeedScope, after: GlobalPosition | null, sink: FeedSink, signal?: AbortSignal): Promise<Subscription>;
 
   /** Number of live subscriptions, for metrics. */
   readonly subscriberCount: number;

@@ -3,9 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { JobDirectory } from '../../store/jobDirectory.ts';
 import { HUB_PATH } from '../hubEndpoint.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
+import type { StreamAccessPolicy } from '../streamAccess.ts';
 import { createHubServer, type HubServerLimits, type TransportKind } from './hubServer/index.ts';
 import { principalAuthentication } from './principalAuthentication.ts';
 import { signalrMetrics } from './signalrMetrics.ts';
@@ -22,8 +22,8 @@ export interface SignalRHubOptions {
   /** Verifies the token on every hub request (header: `verifyBearer`, `access_token`: `verifyQueryToken`). */
   readonly authenticator: Authenticator;
   readonly liveFeed: LiveFeed;
-  /** Owner lookups for `Subscribe`'s authorization. */
-  readonly jobDirectory: JobDirectory;
+  /** Who may subscribe to what, and from where (shared with the SSE routes). */
+  readonly access: StreamAccessPolicy;
   /** A child logger with `component: 'signalr'` is used; tokens and query strings are never logged. */
   readonly logger: Logger;
   /**
@@ -59,6 +59,8 @@ export interface SignalRHub {
   close(): Promise<void>;
   /** Connections currently tracked (all transports). */
   readonly connectionCount: number;
+  /** The hub methods clients may invoke (the access matrix has a row for each). */
+  readonly methods: readonly string[];
 }
 
 /** Creates the embedded hub at `/hubs/status` (contract §5) on top of the live feed. */
@@ -66,9 +68,10 @@ export function createSignalRHub(options: SignalRHubOptions): SignalRHub {
   const metrics = signalrMetrics(options.metrics);
   const logger = options.logger;
   const { maxSubscriptionsPerConnection = 10, ...limits } = options.limits ?? {};
+  const hub = createStatusHub({ liveFeed: options.liveFeed, access: options.access, logger, metrics, maxSubscriptionsPerConnection });
   const server = createHubServer({
     path: options.path ?? HUB_PATH,
-    hub: createStatusHub({ liveFeed: options.liveFeed, jobDirectory: options.jobDirectory, logger, metrics, maxSubscriptionsPerConnection }),
+    hub,
     authenticate: principalAuthentication(options.authenticator),
     logger,
     metrics,
@@ -100,5 +103,6 @@ export function createSignalRHub(options: SignalRHubOptions): SignalRHub {
     get connectionCount() {
       return server.connectionCount;
     },
+    methods: Object.keys(hub.methods),
   };
 }

@@ -17,6 +17,8 @@ export class LiveStream {
   /** Set when the feed closed the stream before its catch-up (SubscribeFeed reports it). */
   earlyCloseReason: CloseReason | null = null;
   private caughtUp = false;
+  /** Aborted when the stream ends, so that a catch-up read in progress stops early. */
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly connection: HubConnectionContext<Principal>,
@@ -28,6 +30,10 @@ export class LiveStream {
 
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   sendCatchUp(frame: OutgoingFrame | null): void {
@@ -77,6 +83,7 @@ export class LiveStream {
     if (this.ended) return;
     this.ended = true;
     this.held = null;
+    this.abort.abort();
     this.subscription?.close();
     this.subscription = null;
     this.onEnded(this);

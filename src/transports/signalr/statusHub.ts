@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { canSeeJob, type Principal } from '../../auth/principal.ts';
-import type { JobDirectory } from '../../store/jobDirectory.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { AppError, NotFoundError, ValidationError } from '../../errors.ts';
 import { encodePosition, type GlobalPosition } from '../../store/position.ts';
-import { groupNames } from '../groups.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
+import type { StreamAccessPolicy } from '../streamAccess.ts';
 import { HubError, type HubCall, type HubConnectionContext, type HubDefinition, type OutgoingFrame } from './hubServer/index.ts';
 import { subscribeArguments, subscribeFeedArguments, unsubscribeArguments } from './hubArguments.ts';
 import { LiveStream } from './liveStream.ts';
@@ -13,7 +13,8 @@ import { feedBulkFrame, feedLiveFrame, jobBulkFrame, jobLiveFrame } from './stat
 
 export interface StatusHubDeps {
   readonly liveFeed: LiveFeed;
-  readonly jobDirectory: JobDirectory;
+  /** Who may follow what, from where: the same policy as the SSE routes. */
+  readonly access: StreamAccessPolicy;
   readonly logger: Logger;
   readonly metrics: SignalRMetrics;
   readonly maxSubscriptionsPerConnection: number;
@@ -39,6 +40,21 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
     return stream;
   }
 
+  /** The policy's refusals, as the hub answers them: the same words for the same rule as SSE. */
+  async function checked<T>(method: string, check: () => T | Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new HubError(NOT_FOUND);
+      if (error instanceof ValidationError) {
+        const detail = error.errors.map((e) => `${e.path} ${e.message}`).join('; ') || error.message;
+        throw new HubError(`Invalid arguments for '${method}': ${detail}.`);
+      }
+      if (error instanceof AppError) throw new HubError(error.message);
+      throw error;
+    }
+  }
+
   async function follow<T>(stream: LiveStream, subscribe: () => Promise<{ close(): void }>, what: T): Promise<void> {
     try {
       stream.attach(await subscribe());
@@ -53,11 +69,11 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
     methods: {
       /** `Subscribe(job_id, after_revision?)` → `{ job_id, revision }`, after one `timeline.bulk`. */
       async Subscribe(session, args, call) {
-        const { jobId, afterRevision } = subscribeArguments(args);
+        const { jobId, afterRevision: requested } = subscribeArguments(args);
         session.subscriptions.ensureRoomFor(jobKey(jobId));
-        const owner = await deps.jobDirectory.ownerOf(jobId);
         const principal = session.connection.identity.user;
-        if (owner === null || !mayFollowJob(principal, jobId, owner)) throw new HubError(NOT_FOUND);
+        const grant = await checked('Subscribe', () => deps.access.job(principal, jobId));
+        const afterRevision = await checked('Subscribe', () => deps.access.jobResume(grant, requested, 'after_revision'));
         const stream = openStream(session, jobKey(jobId), jobLiveFrame, call);
         let revision = afterRevision ?? 0;
         await follow(stream, () => deps.liveFeed.subscribeJob(jobId, afterRevision, {
@@ -67,7 +83,7 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
           },
           live: (event) => stream.live(event),
           closed: (reason) => stream.closed(reason),
-        }), { job_id: jobId });
+        }, stream.signal), { job_id: jobId });
         return { job_id: jobId, revision };
       },
 
@@ -79,21 +95,21 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
 
       /** `SubscribeFeed(after_position?)` → `{ position }`: the caller's jobs (admins, auditors: all). */
       async SubscribeFeed(session, args, call) {
-        const { after } = subscribeFeedArguments(args);
+        const { after: requested } = subscribeFeedArguments(args);
         const principal = session.connection.identity.user;
-        if (principal.groups !== null && !principal.groups.includes(groupNames.user(principal.userId))) {
-          throw new HubError('forbidden: the access token does not cover the feed');
-        }
+        const scope = await checked('SubscribeFeed', () => deps.access.feed(principal));
+        const after = await checked('SubscribeFeed', () => deps.access.feedResume(requested, 'after_position'));
+        session.subscriptions.ensureRoomFor(FEED_KEY);
         const stream = openStream(session, FEED_KEY, feedLiveFrame, call);
         let head: GlobalPosition | null = after;
-        await follow(stream, () => deps.liveFeed.subscribeFeed(principal, after, {
+        await follow(stream, () => deps.liveFeed.subscribeFeed(scope, after, {
           catchUp(events, reached) {
             head = reached ?? head;
             stream.sendCatchUp(feedBulkFrame(events));
           },
           live: (event) => stream.live(event),
           closed: (reason) => stream.closed(reason),
-        }), 'feed');
+        }, stream.signal), 'feed');
         if (stream.earlyCloseReason !== null) {
           throw new HubError(`${stream.earlyCloseReason}: reload the job list (GET /jobs) and subscribe from now on`);
         }
@@ -109,13 +125,4 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
       session.subscriptions.dispose();
     },
   };
-}
-
-/**
- * Visibility (owner, admin, auditor) and, for stream tokens, the job's group among the
- * token's groups: negotiate mints the job's group for admins and auditors too.
- */
-export function mayFollowJob(principal: Principal, jobId: string, owner: string): boolean {
-  if (!canSeeJob(principal, owner)) return false;
-  return principal.groups === null || principal.groups.includes(groupNames.job(jobId, owner));
 }

@@ -5,6 +5,7 @@ import type { Principal } from '../../auth/principal.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { GlobalPosition } from '../../store/position.ts';
 import type { CloseReason, LiveEvent, LiveFeed, Subscription } from '../liveFeed/types.ts';
+import type { FeedScope } from '../streamAccess.ts';
 import { feedEventFrame, feedResetFrame, jobBulkFrame, jobEventFrame, positionFrame } from './sseFrames.ts';
 
 export interface SseTransportOptions {
@@ -29,11 +30,11 @@ export interface SseTransport {
     res: ServerResponse,
     request: { principal: Principal; jobId: string; afterRevision: number | null },
   ): Promise<void>;
-  /** Streams the caller's multi-job feed strictly after `after` (`null`: from now). */
+  /** Streams a multi-job feed (`scope`, from the stream-access policy) strictly after `after` (`null`: from now). */
   streamFeed(
     req: IncomingMessage,
     res: ServerResponse,
-    request: { principal: Principal; after: GlobalPosition | null },
+    request: { principal: Principal; scope: FeedScope; after: GlobalPosition | null },
   ): Promise<void>;
   /** Open SSE connections. */
   readonly connectionCount: number;
@@ -41,45 +42,82 @@ export interface SseTransport {
 
 const TRANSPORT = 'sse';
 
+/** Whether the client of `res` is already gone (it may vanish during auth or the catch-up read). */
+function isGone(res: ServerResponse): boolean {
+  return res.closed || res.destroyed || res.socket === null || res.socket.destroyed;
+}
+
 /**
  * The plain Server-Sent-Events fallback (contract §6), built on better-sse sessions.
  * Frames are prepared once per event (see `sseFrames.ts`) and written to each connection
- * in one chunk.
+ * in one chunk. One timer sends every stream's heartbeat (better-sse's per-session timer is
+ * off: it would also outlive a client that left before the session started).
  */
 export function createSseTransport(options: SseTransportOptions): SseTransport {
   const { liveFeed, logger, metrics } = options;
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
   const connections = metrics.connections.labels(TRANSPORT);
   const latency = metrics.appendToSend.labels(TRANSPORT);
   const sentTimeline = metrics.messagesSent.labels(TRANSPORT, 'timeline.event');
   const sentLatest = metrics.messagesSent.labels(TRANSPORT, 'status.latest');
   const sentBulk = metrics.messagesSent.labels(TRANSPORT, 'timeline.bulk');
   const slowCloses = metrics.slowConsumerCloses.labels(TRANSPORT);
-  let open = 0;
+  const streams = new Set<Stream>();
+  let heartbeat: NodeJS.Timeout | undefined;
+  const HEARTBEAT = Buffer.from(':\n\n');
 
-  /** One open event stream and everything that must be undone when it ends. */
+  function beat(): void {
+    for (const stream of streams) stream.write(HEARTBEAT);
+  }
+
+  /**
+   * One open event stream and everything that must be undone when it ends. It is torn down
+   * by whichever comes first: the socket closing (at any moment, even before the stream
+   * opened), the token expiring, the live feed giving up, or shutdown.
+   */
   class Stream {
     #subscription: Subscription | undefined;
     #expiry: NodeJS.Timeout | undefined;
     #ended = false;
+    #session: Session | undefined;
+    /** Aborted when the stream ends, so a catch-up read in progress stops early. */
+    readonly #abort = new AbortController();
 
     constructor(
-      private readonly session: Session,
       private readonly res: ServerResponse,
       principal: Principal,
     ) {
-      open++;
+      streams.add(this);
       connections.inc();
-      session.once('disconnected', () => this.#cleanup());
+      heartbeat ??= setInterval(beat, heartbeatMs).unref();
+      res.once('close', () => this.#cleanup());
       if (principal.expiresAt) {
         // The client re-negotiates for a fresh token when its stream ends (contract §2).
         const remaining = Math.max(0, principal.expiresAt.getTime() - Date.now());
         this.#expiry = setTimeout(() => this.end(), Math.min(remaining, 2 ** 31 - 1));
       }
+      if (isGone(res)) this.#cleanup();
+    }
+
+    get signal(): AbortSignal {
+      return this.#abort.signal;
     }
 
     get ended(): boolean {
       return this.#ended;
+    }
+
+    async open(req: IncomingMessage): Promise<void> {
+      if (this.#ended) return;
+      this.#session = await createSession(req, this.res, {
+        retry: options.retryMs ?? 2000,
+        keepAlive: null,
+        // Resume points are parsed and validated by the route, not taken on trust here.
+        trustClientEventId: false,
+        headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' },
+      });
+      if (isGone(this.res)) this.#cleanup();
     }
 
     follow(subscription: Subscription): void {
@@ -88,11 +126,11 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     }
 
     write(frame: EventBuffer | Buffer): void {
-      if (this.#ended || !this.session.isConnected) return;
+      if (this.#ended || this.#session === undefined) return;
       // Shared live frames arrive encoded; better-sse would only turn them back into a
       // string for `res.write`, so they go to the response directly (same order, same stream).
       if (Buffer.isBuffer(frame)) this.res.write(frame);
-      else void this.session.batch(frame);
+      else void this.#session.batch(frame);
       if (this.res.writableLength > maxBuffered) {
         slowCloses.inc();
         logger.info({ transport: TRANSPORT, buffered: this.res.writableLength }, 'closing a slow SSE consumer');
@@ -122,40 +160,46 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     #cleanup(): void {
       if (this.#ended) return;
       this.#ended = true;
-      open--;
+      streams.delete(this);
+      if (streams.size === 0) {
+        clearInterval(heartbeat);
+        heartbeat = undefined;
+      }
       connections.dec();
       clearTimeout(this.#expiry);
+      this.#abort.abort();
       this.#subscription?.close();
     }
   }
 
-  async function open_(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<Stream> {
-    const session = await createSession(req, res, {
-      retry: options.retryMs ?? 2000,
-      keepAlive: options.heartbeatMs ?? 15_000,
-      // Resume points are parsed and validated by the route, not taken on trust here.
-      trustClientEventId: false,
-      headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' },
-    });
-    return new Stream(session, res, principal);
+  async function openStream(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<Stream> {
+    const stream = new Stream(res, principal);
+    await stream.open(req);
+    return stream;
   }
 
   return {
     get connectionCount() {
-      return open;
+      return streams.size;
     },
 
     async streamJob(req, res, { principal, jobId, afterRevision }) {
-      const stream = await open_(req, res, principal);
+      const stream = await openStream(req, res, principal);
+      if (stream.ended) return;
       try {
-        const subscription = await liveFeed.subscribeJob(jobId, afterRevision, {
-          catchUp(catchUp) {
-            stream.write(jobBulkFrame(catchUp));
-            sentBulk.inc();
+        const subscription = await liveFeed.subscribeJob(
+          jobId,
+          afterRevision,
+          {
+            catchUp(catchUp) {
+              stream.write(jobBulkFrame(catchUp));
+              sentBulk.inc();
+            },
+            live: (event) => stream.live(event, jobEventFrame(event)),
+            closed: (reason) => stream.closed(reason),
           },
-          live: (event) => stream.live(event, jobEventFrame(event)),
-          closed: (reason) => stream.closed(reason),
-        });
+          stream.signal,
+        );
         stream.follow(subscription);
       } catch (error) {
         logger.error({ err: error, job_id: jobId }, 'SSE catch-up failed; ending the stream');
@@ -163,17 +207,23 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       }
     },
 
-    async streamFeed(req, res, { principal, after }) {
-      const stream = await open_(req, res, principal);
+    async streamFeed(req, res, { principal, scope, after }) {
+      const stream = await openStream(req, res, principal);
+      if (stream.ended) return;
       try {
-        const subscription = await liveFeed.subscribeFeed(principal, after, {
-          catchUp(events, head) {
-            for (const event of events) stream.live(event, feedEventFrame(event));
-            if (head) stream.write(positionFrame(head));
+        const subscription = await liveFeed.subscribeFeed(
+          scope,
+          after,
+          {
+            catchUp(events, head) {
+              for (const event of events) stream.live(event, feedEventFrame(event));
+              if (head) stream.write(positionFrame(head));
+            },
+            live: (event) => stream.live(event, feedEventFrame(event)),
+            closed: (reason) => stream.closed(reason),
           },
-          live: (event) => stream.live(event, feedEventFrame(event)),
-          closed: (reason) => stream.closed(reason),
-        });
+          stream.signal,
+        );
         stream.follow(subscription);
       } catch (error) {
         logger.error({ err: error }, 'SSE feed catch-up failed; ending the stream');

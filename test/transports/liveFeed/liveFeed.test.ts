@@ -290,7 +290,7 @@ describe('live feed', () => {
     await lateFeed.start();
     try {
       const dispatched: number[] = [];
-      await lateFeed.subscribeFeed(principal('alice'), null, {
+      await lateFeed.subscribeFeed({ kind: 'owner', userId: 'alice' }, null, {
         catchUp: () => undefined,
         live: (event) => dispatched.push(event.revision),
         closed: () => undefined,
@@ -362,8 +362,8 @@ describe('live feed', () => {
     const mine: string[] = [];
     const all: string[] = [];
     const sink = (into: string[]) => ({ catchUp: () => undefined, live: (e: LiveEvent) => into.push(`${e.jobId}@${e.revision}`), closed: () => undefined });
-    await feed.subscribeFeed(principal('alice'), null, sink(mine));
-    await feed.subscribeFeed(principal('root', ['admin']), null, sink(all));
+    await feed.subscribeFeed({ kind: 'owner', userId: 'alice' }, null, sink(mine));
+    await feed.subscribeFeed({ kind: 'all' }, null, sink(all));
     await report(store, 'a1', 'alice');
     await report(store, 'b1', 'bob');
     await report(store, 'a1', 'alice');
@@ -377,7 +377,7 @@ describe('live feed', () => {
     await small.start();
     await report(store, 'old', 'alice', 10);
     const recorder = recordingSink();
-    await small.subscribeFeed(principal('alice'), { commit: 0n, prepare: 0n }, {
+    await small.subscribeFeed({ kind: 'owner', userId: 'alice' }, { commit: 0n, prepare: 0n }, {
       catchUp: () => undefined,
       live: () => undefined,
       closed: recorder.sink.closed,

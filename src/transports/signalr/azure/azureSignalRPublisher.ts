@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { Principal } from '../../../auth/principal.ts';
-import { groupNames } from '../../groups.ts';
 import type { LiveEvent, LiveFeed, Subscription } from '../../liveFeed/types.ts';
+import { type FeedScope, groupsOfEvent } from '../../streamAccess.ts';
 import type { AzureSignalRMetrics } from './azureSignalRMetrics.ts';
 import { GroupLanes } from './groupLanes.ts';
 import type { AzureSignalRRest } from './restClient.ts';
@@ -39,17 +38,8 @@ interface GroupSend {
   readonly event: LiveEvent;
 }
 
-/**
- * The live feed seen with the rights of an admin: every job's events. Not a caller; it never
- * leaves this module.
- */
-const PUBLISHER: Principal = {
-  userId: 'statuscast:azure-signalr-publisher',
-  roles: new Set(['admin']),
-  tokenKind: 'user',
-  groups: null,
-  expiresAt: null,
-};
+/** The publisher forwards every job's events; the service's groups decide who gets them. */
+const EVERY_JOB: FeedScope = { kind: 'all' };
 
 /**
  * Forwards every `StatusReported` to Azure SignalR Service through its REST API (contract §5):
@@ -123,8 +113,7 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
     const latest = body('status.latest', event.statusLatestJson);
     // The feed form of the embedded hub (`feedLiveFrame`): the argument plus its store position.
     const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
-    const jobGroup = groupNames.job(event.jobId, event.owner);
-    const userGroup = groupNames.user(event.owner);
+    const { job: jobGroup, user: userGroup } = groupsOfEvent(event.jobId, event.owner);
     lanes.push({ group: jobGroup, target: 'timeline.event', body: body('timeline.event', event.timelineEventJson), event });
     lanes.push({ group: jobGroup, target: 'status.latest', body: latest, event });
     lanes.push({ group: userGroup, target: 'timeline.event', body: body('timeline.event', withPosition), event });
@@ -133,7 +122,7 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
 
   async function follow(): Promise<void> {
     // From the last event seen when resuming after an unexpected close, so nothing is skipped.
-    subscription = await liveFeed.subscribeFeed(PUBLISHER, lastPosition, {
+    subscription = await liveFeed.subscribeFeed(EVERY_JOB, lastPosition, {
       catchUp: (events) => guarded(() => events.forEach(publish)),
       live: (event) => guarded(() => publish(event)),
       closed: (reason) => {

@@ -1,12 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Authenticator } from '../../../../src/auth/authenticator.ts';
-import type { Principal } from '../../../../src/auth/principal.ts';
 import { UnauthorizedError } from '../../../../src/errors.ts';
 import { createMetrics } from '../../../../src/observability/metrics.ts';
+import type { EventStore } from '../../../../src/store/eventStore.ts';
 import type { JobDirectory } from '../../../../src/store/jobDirectory.ts';
 import { position } from '../../../../src/store/position.ts';
 import type { FeedSink, JobSink, LiveEvent, LiveFeed, Subscription } from '../../../../src/transports/liveFeed/types.ts';
+import { createStreamAccessPolicy, type FeedScope, type StreamAccessPolicy } from '../../../../src/transports/streamAccess.ts';
 import { createSignalRHub, type SignalRHub, type SignalRHubOptions } from '../../../../src/transports/signalr/index.ts';
 import { testLogger } from './testLogger.ts';
 
@@ -53,7 +54,7 @@ export class LiveFeedDouble implements LiveFeed {
     return this.subscription();
   }
 
-  async subscribeFeed(_principal: Principal, _after: unknown, sink: FeedSink): Promise<Subscription> {
+  async subscribeFeed(_scope: FeedScope, _after: unknown, sink: FeedSink): Promise<Subscription> {
     await this.feedScript(sink);
     return this.subscription();
   }
@@ -96,12 +97,25 @@ export function jobDirectoryDouble(owners: Record<string, string>): JobDirectory
   return { ownerOf: async (jobId) => owners[jobId] ?? null, remember: () => undefined };
 }
 
+/**
+ * The stream-access policy over the directory double and a store whose jobs all stand at
+ * revision 1,000 (and whose head is far ahead), so that resume points in these tests are
+ * always within reach.
+ */
+export function accessDouble(owners: Record<string, string>): StreamAccessPolicy {
+  const store = {
+    streamRevision: async () => 1_000,
+    headPosition: async () => ({ commit: 1n << 40n, prepare: 1n << 40n }),
+  } as unknown as EventStore;
+  return createStreamAccessPolicy({ directory: jobDirectoryDouble(owners), store });
+}
+
 /** `createSignalRHub` on a bare HTTP server, wired to the doubles. */
 export async function startHubWithDoubles(liveFeed: LiveFeed, owners: Record<string, string>, extra: Partial<SignalRHubOptions> = {}) {
   const hub: SignalRHub = createSignalRHub({
     authenticator: authenticatorDouble,
     liveFeed,
-    jobDirectory: jobDirectoryDouble(owners),
+    access: accessDouble(owners),
     logger: testLogger(),
     metrics: createMetrics({ defaultMetrics: false }),
     limits: { shutdownTimeoutMs: 300 },
