@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { PUBLISHED_STREAM_TOKEN_SECRETS } from './auth/publishedSecrets.ts';
 
 const optionalText = z
   .string()
@@ -48,15 +50,21 @@ const environmentSchema = z
     AUTH_ISSUER: optionalText,
     AUTH_AUDIENCE: optionalText,
     AUTH_ROLES_CLAIM: optionalText.transform((v) => v ?? 'roles'),
+    AUTH_DEV_MODE: z
+      .enum(['allow-network'], { message: 'must be "allow-network" (or unset)' })
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
     PUBLIC_URL: url(['https:', 'http:']).transform((v) => v?.replace(/\/+$/, '')),
     READY_MAX_LAG: integer(1000, 0, 10_000_000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .optional()
       .transform((v) => v ?? 'info'),
-    STREAM_TOKEN_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, {
-      message: 'must be at least 32 characters',
-    }),
+    STREAM_TOKEN_SECRET: optionalText
+      .refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' })
+      .refine((v) => v === undefined || !PUBLISHED_STREAM_TOKEN_SECRETS.has(v), {
+        message: 'is published in the statuscast repository, so anyone could forge stream tokens: generate one (openssl rand -base64 48)',
+      }),
     STREAM_TOKEN_TTL_SECONDS: integer(600, 30, 600),
     STORE_SYNC: z
       .enum(['full', 'normal'])
@@ -70,8 +78,22 @@ const environmentSchema = z
       for (const key of ['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when AUTH_JWKS_URL is set' });
       }
+    } else if (!isLoopback(env.HOST) && env.AUTH_DEV_MODE !== 'allow-network') {
+      // Dev mode mints admin tokens for anyone who asks: on a network that is everyone.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HOST'],
+        message: `is "${env.HOST}", not loopback, and without AUTH_JWKS_URL anyone who reaches it can mint admin tokens (dev mode): set AUTH_JWKS_URL (with AUTH_ISSUER and AUTH_AUDIENCE), or HOST=127.0.0.1, or AUTH_DEV_MODE=allow-network to accept that`,
+      });
     }
   });
+
+/** Loopback only: `localhost`, 127.0.0.0/8 and ::1. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return isIP(host) === 6 && /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(host);
+}
 
 export type Environment = z.output<typeof environmentSchema>;
 
@@ -87,7 +109,7 @@ export interface Config {
   readonly azureSignalRConnectionString: string | undefined;
   readonly auth:
     | { readonly mode: 'jwks'; readonly jwksUrl: string; readonly issuer: string; readonly audience: string; readonly rolesClaim: string }
-    | { readonly mode: 'dev'; readonly rolesClaim: string };
+    | { readonly mode: 'dev'; readonly rolesClaim: string; readonly allowNetwork: boolean };
   readonly publicUrl: string | undefined;
   readonly readyMaxLag: number;
   readonly logLevel: Environment['LOG_LEVEL'];
@@ -124,7 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     azureSignalRConnectionString: e.AZURE_SIGNALR_CONNECTION_STRING,
     auth: e.AUTH_JWKS_URL
       ? { mode: 'jwks', jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER!, audience: e.AUTH_AUDIENCE!, rolesClaim: e.AUTH_ROLES_CLAIM }
-      : { mode: 'dev', rolesClaim: e.AUTH_ROLES_CLAIM },
+      : { mode: 'dev', rolesClaim: e.AUTH_ROLES_CLAIM, allowNetwork: e.AUTH_DEV_MODE === 'allow-network' },
     publicUrl: e.PUBLIC_URL,
     readyMaxLag: e.READY_MAX_LAG,
     logLevel: e.LOG_LEVEL,

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, isLoopback, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
 
 /** Process entry point: validated config, the server, and signal handling. */
@@ -17,8 +17,8 @@ async function main(): Promise<void> {
   const { logger } = server;
   const auth = config.auth.mode === 'dev' ? 'dev mode (the service issues its own tokens)' : `JWKS ${config.auth.jwksUrl}`;
   logger.info({ url: server.url, data_dir: config.dataDir, auth: config.auth.mode }, 'statuscast is listening');
-  if (config.auth.mode === 'dev' && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
-    logger.warn('dev-mode auth lets anyone mint tokens; do not expose it beyond this machine');
+  if (config.auth.mode === 'dev' && !isLoopback(config.host)) {
+    logger.warn('AUTH_DEV_MODE=allow-network: anyone who reaches this service can mint admin tokens; never expose it beyond a trusted network');
   }
   process.stdout.write(
     [

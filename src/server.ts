@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.ts';
+import { devModeHostCheck, devModeHostGuard } from './api/devHostCheck.ts';
 import { devAuthRoutes } from './api/routes/devAuth.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { historyRoutes } from './api/routes/history.ts';
@@ -138,6 +139,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     rolesClaim: config.auth.rolesClaim,
     streamTokens,
   });
+  // Dev mode answers loopback names only (DNS rebinding); see devHostCheck.ts.
+  const hostAllowed = config.auth.mode === 'dev' ? devModeHostCheck(config.publicUrl) : undefined;
   const sse = createSseTransport({ liveFeed, logger, metrics, heartbeatMs: overrides.tuning?.sseHeartbeatMs });
   const signalr = createSignalRHub({
     authenticator,
@@ -146,6 +149,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     logger,
     metrics,
     allowOrigin: (origin) => config.corsOrigins.includes(origin),
+    ...(hostAllowed && { acceptUpgrade: hostAllowed }),
     ...(overrides.tuning?.signalr ? { limits: overrides.tuning.signalr } : {}),
   });
 
@@ -153,7 +157,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const app = createApp({
     logger,
     corsOrigins: config.corsOrigins,
-    before: [signalr.handleRequest],
+    before: [...(hostAllowed ? [devModeHostGuard(hostAllowed)] : []), signalr.handleRequest],
     routers: [
       operationsRoutes({
         store,

@@ -43,6 +43,12 @@ export interface SignalRHubOptions {
   readonly statefulReconnect?: boolean;
   /** Timeouts and bounds; each defaults as documented on `SignalRHubLimits`. */
   readonly limits?: Partial<SignalRHubLimits>;
+  /**
+   * Whether a WebSocket upgrade may be considered at all (before authentication); refused
+   * upgrades get 403. HTTP requests are filtered by whatever mounts `handleRequest`.
+   * Defaults to every upgrade.
+   */
+  readonly acceptUpgrade?: (req: IncomingMessage) => boolean;
 }
 
 /** The embedded SignalR hub, ready to be wired into an HTTP server. */
@@ -90,7 +96,13 @@ export function createSignalRHub(options: SignalRHubOptions): SignalRHub {
     },
     attach(httpServer) {
       if (attached.has(httpServer)) return;
-      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void server.handleUpgrade(req, socket, head);
+      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (options.acceptUpgrade && !options.acceptUpgrade(req)) {
+          socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
+        void server.handleUpgrade(req, socket, head);
+      };
       attached.set(httpServer, onUpgrade);
       httpServer.on('upgrade', onUpgrade);
     },
