@@ -6,6 +6,12 @@ import type { FieldError } from '../errors.ts';
 
 /** Largest `details` object, serialized as JSON (contract §3). */
 export const MAX_DETAILS_BYTES = 16 * 1024;
+/**
+ * Deepest nesting of `details` (objects and arrays). JSON of a few KB can nest thousands of
+ * levels, and every recursive step after parsing (serializing, storing, sending) would then
+ * overflow the stack: such a message is refused here, as invalid input.
+ */
+export const MAX_DETAILS_DEPTH = 32;
 /** Largest batch in one request or Service Bus message (contract §3). */
 export const MAX_BATCH_MESSAGES = 500;
 
@@ -19,7 +25,7 @@ const optional = <T extends z.ZodType>(schema: T) => schema.nullish();
 export const statusMessageSchema = z
   .object({
     message_id: optional(shortText(128)),
-    job_id: z.string().regex(JOB_ID_PATTERN, 'must be 1..128 characters of [A-Za-z0-9._:-]'),
+    job_id: z.string().regex(JOB_ID_PATTERN, 'must be 1..128 characters of [A-Za-z0-9._:-], and not "." or ".."'),
     user_id: optional(shortText(256)),
     stage: shortText(64),
     state: z.enum(JOB_STATES).default('running'),
@@ -75,6 +81,10 @@ function parseMessages(messages: readonly unknown[]): ParsedMessages {
       return;
     }
     const details = result.data.details ?? {};
+    if (nestingDepth(details) > MAX_DETAILS_DEPTH) {
+      errors.push({ index, path: 'details', message: `must not be nested deeper than ${MAX_DETAILS_DEPTH} levels` });
+      return;
+    }
     if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) {
       errors.push({ index, path: 'details', message: `must be at most ${MAX_DETAILS_BYTES} bytes as JSON` });
       return;
@@ -118,4 +128,18 @@ function pathOf(issue: z.core.$ZodIssue): string {
 
 function fail(errors: FieldError[]): ParsedMessages {
   return { ok: false, errors };
+}
+
+/** How deep objects and arrays nest in `value` (1 for a flat object), without recursion; stops once past the bound. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_DETAILS_DEPTH) return deepest;
+    for (const child of Object.values(current)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobStreamName } from '../../../src/domain/job/events.ts';
 import { StoreUnavailableError } from '../../../src/store/eventStore.ts';
 import { status } from '../../support/testServer.ts';
+import { nestedObjectJson } from '../../support/nestedJson.ts';
 import {
   type ServiceBusTestServer,
   jobEvents,
@@ -124,6 +125,17 @@ describe('Service Bus ingest: what becomes of each message', () => {
       });
       for (const job of ['sb-invalid-1', 'sb-invalid-2', 'sb-invalid-3']) expect(await types(job)).toEqual([]);
       expect(s.standIn.deadLettered().map((m) => m.sequenceNumber)).toEqual(expect.arrayContaining([single, batch, tooMany]));
+    });
+
+    it('dead-letters details nested 5,000 levels deep as a schema failure instead of abandoning it for redelivery', async () => {
+      const body = JSON.stringify(status({ job_id: 'sb-deep-1' })).replace(/}$/, `,"details":${nestedObjectJson(5_000)}}`);
+      const seq = s.standIn.send({ raw: Buffer.from(body) });
+      expect(await settled(s.standIn, seq)).toMatchObject({
+        kind: 'deadLetter',
+        deadLetterReason: 'SchemaValidationFailed',
+        deadLetterErrorDescription: expect.stringContaining('details: must not be nested deeper than 32 levels'),
+      });
+      expect(await types('sb-deep-1')).toEqual([]);
     });
 
     it.each([

@@ -114,6 +114,22 @@ describe('live feed', () => {
     await store.close();
   });
 
+  it('tells a subscriber whose transport throws that it was closed, so the client is not left on a silent stream', async () => {
+    const broken = recordingSink();
+    const healthy = recordingSink();
+    await feed.subscribeJob('throws', null, { ...broken.sink, live: () => { throw new Error('socket write failed'); } });
+    await feed.subscribeJob('throws', null, healthy.sink);
+    const feedCloses: CloseReason[] = [];
+    await feed.subscribeFeed({ kind: 'all' }, null, { catchUp: () => undefined, live: () => { throw new Error('feed write failed'); }, closed: (r) => feedCloses.push(r) });
+    await report(store, 'throws');
+    await report(store, 'throws');
+    await eventually(() => healthy.revisions.length === 2);
+    expect(broken.closes).toEqual(['delivery-failed']);
+    expect(feedCloses).toEqual(['delivery-failed']);
+    expect(healthy.revisions).toEqual([1, 2]);
+    expect(feed.subscriberCount).toBe(1);
+  });
+
   it('hands over from catch-up to live with no gap and no duplicate while appends race the catch-up read', async () => {
     await report(store, 'race', 'alice', 20);
     const subscribers: ReturnType<typeof recordingSink>[] = [];
