@@ -32,6 +32,28 @@ export function createHubServerContext<TUser, TSession>(options: HubServerOption
   const metrics = options.metrics ?? NO_METRICS;
   const methods = methodTable(options.hub.methods);
   const registry = new ConnectionRegistry<HubConnection<TUser, TSession>>(limits.heartbeatIntervalMs, logger);
+  /** Per user, the connections negotiated but possibly not used yet, oldest first. */
+  const negotiatedBy = new Map<string, Set<HubConnection<TUser, TSession>>>();
+
+  function forget(connection: HubConnection<TUser, TSession>): void {
+    const userId = connection.identity.userId;
+    const set = negotiatedBy.get(userId);
+    if (set?.delete(connection) && set.size === 0) negotiatedBy.delete(userId);
+  }
+
+  /** Keeps room for one more unused connection of `userId`, dropping the oldest unused ones. */
+  function boundUnused(userId: string): void {
+    const set = negotiatedBy.get(userId);
+    if (set === undefined) return;
+    for (const connection of set) if (connection.selectedTransport !== null || !connection.isOpen) set.delete(connection);
+    for (const connection of set) {
+      if (set.size < limits.maxUnusedConnectionsPerUser) break;
+      set.delete(connection);
+      connection.abort('too many unused negotiated connections for this user');
+    }
+    if (set.size === 0) negotiatedBy.delete(userId);
+  }
+
   return {
     path: normalizeHubPath(options.path),
     transports: options.transports ?? ['WebSockets', 'ServerSentEvents', 'LongPolling'],
@@ -44,6 +66,7 @@ export function createHubServerContext<TUser, TSession>(options: HubServerOption
     registry,
     closing: false,
     createConnection(identity, negotiateVersion, statefulNegotiated) {
+      boundUnused(identity.userId);
       const connectionId = newConnectionIdentifier();
       const connection = new HubConnection<TUser, TSession>({
         connectionId,
@@ -57,9 +80,15 @@ export function createHubServerContext<TUser, TSession>(options: HubServerOption
         logger,
         metrics,
         now: Date.now(),
-        release: (released) => registry.remove(released),
+        release: (released) => {
+          forget(released);
+          registry.remove(released);
+        },
       });
       registry.add(connection);
+      let set = negotiatedBy.get(identity.userId);
+      if (set === undefined) negotiatedBy.set(identity.userId, (set = new Set()));
+      set.add(connection);
       return connection;
     },
   };

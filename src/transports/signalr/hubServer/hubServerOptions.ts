@@ -43,6 +43,12 @@ export interface HubServerLimits {
   readonly statefulReconnectBufferBytes: number;
   /** How long `close()` waits for WebSockets to finish their closing handshake. Defaults to 5 s. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Negotiated connections one user may hold that no transport has used yet. Each costs memory
+   * until `disconnectTimeoutMs`; past the bound the oldest unused one is dropped, so a client
+   * that negotiates in a loop cannot fill the server while real clients keep working. Defaults to 16.
+   */
+  readonly maxUnusedConnectionsPerUser: number;
 }
 
 export const DEFAULT_LIMITS: HubServerLimits = {
@@ -58,6 +64,7 @@ export const DEFAULT_LIMITS: HubServerLimits = {
   maxSendBufferBytes: 1024 * 1024,
   statefulReconnectBufferBytes: 1024 * 1024,
   shutdownTimeoutMs: 5_000,
+  maxUnusedConnectionsPerUser: 16,
 };
 
 /**
