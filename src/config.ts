@@ -72,6 +72,8 @@ const environmentSchema = z
       .transform((v) => v ?? 'full'),
     CORS_ORIGINS: optionalText.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
     SHUTDOWN_GRACE_MS: integer(10_000, 0, 120_000),
+    MAX_CONNECTIONS_PER_USER: integer(100, 1, 1_000_000),
+    MAX_SUBSCRIPTIONS_PER_USER: integer(1_000, 1, 10_000_000),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_JWKS_URL) {
@@ -118,6 +120,10 @@ export interface Config {
   readonly storeSync: 'full' | 'normal';
   readonly corsOrigins: readonly string[];
   readonly shutdownGraceMs: number;
+  /** Open SSE streams and SignalR connections one user may hold on one node. */
+  readonly maxConnectionsPerUser: number;
+  /** Live subscriptions (SSE streams, hub Subscribe/SubscribeFeed) one user may hold on one node. */
+  readonly maxSubscriptionsPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -155,5 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storeSync: e.STORE_SYNC,
     corsOrigins: e.CORS_ORIGINS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+    maxSubscriptionsPerUser: e.MAX_SUBSCRIPTIONS_PER_USER,
   };
 }

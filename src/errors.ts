@@ -52,6 +52,11 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly kind = 'unsupported-media-type';
 }
 
+/** The caller holds as much as one user may (connections, subscriptions); nothing was opened. */
+export class TooManyRequestsError extends AppError {
+  readonly kind = 'too-many-requests';
+}
+
 /** A dependency (the store) failed; nothing was changed and the call may be retried. */
 export class UnavailableError extends AppError {
   readonly kind = 'unavailable';

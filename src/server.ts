@@ -39,6 +39,7 @@ import { type AzureSignalRTuning, createAzureSignalR, parseAzureSignalRConnectio
 import { createSignalRHub, type SignalRHub, type SignalRHubLimits } from './transports/signalr/index.ts';
 import { createSseTransport } from './transports/sse/index.ts';
 import { createStreamAccessPolicy } from './transports/streamAccess.ts';
+import { UserQuota } from './transports/userQuota.ts';
 
 export interface ServerOverrides {
   readonly logger?: Logger;
@@ -141,11 +142,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   });
   // Dev mode answers loopback names only (DNS rebinding); see devHostCheck.ts.
   const hostAllowed = config.auth.mode === 'dev' ? devModeHostCheck(config.publicUrl) : undefined;
-  const sse = createSseTransport({ liveFeed, logger, metrics, heartbeatMs: overrides.tuning?.sseHeartbeatMs });
+  const quota = new UserQuota({ maxConnectionsPerUser: config.maxConnectionsPerUser, maxSubscriptionsPerUser: config.maxSubscriptionsPerUser });
+  const sse = createSseTransport({ liveFeed, logger, metrics, heartbeatMs: overrides.tuning?.sseHeartbeatMs, quota });
   const signalr = createSignalRHub({
     authenticator,
     liveFeed,
     access,
+    quota,
     logger,
     metrics,
     allowOrigin: (origin) => config.corsOrigins.includes(origin),

@@ -24,7 +24,16 @@ const extraEnv = JSON.parse(process.env['BENCH_SERVER_ENV'] ?? '{}') as Record<s
 let server: RunningServer | undefined;
 
 async function main(): Promise<void> {
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extraEnv });
+  // Every load client is the one bench user: lift the per-user bounds a real deployment keeps.
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    MAX_CONNECTIONS_PER_USER: '1000000',
+    MAX_SUBSCRIPTIONS_PER_USER: '10000000',
+    ...extraEnv,
+  });
   // Warnings (slow consumers, failures) go to stderr, where the runner keeps the last lines.
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   server = await startServer(config, { logger });

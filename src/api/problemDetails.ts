@@ -25,6 +25,7 @@ const BY_KIND: Record<string, { status: number; title: string }> = {
   conflict: { status: 409, title: 'Conflict' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'too-many-requests': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
 };
 

@@ -5,13 +5,13 @@ import { RS, RawWebSocketClient, rawNegotiate } from '../transports/signalr/supp
 describe('hub: one user cannot fill a node with negotiated connections', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ MAX_CONNECTIONS_PER_USER: '16' });
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  it('keeps at most 16 unused negotiations per user: the oldest go, the newest and other users still connect', async () => {
+  it('keeps at most MAX_CONNECTIONS_PER_USER (16 here) unused negotiations per user: the oldest go, the newest and other users still connect', async () => {
     const hub = `${t.url}/hubs/status`;
     const mallory = await t.token('mallory');
     const alice = await t.token('alice');

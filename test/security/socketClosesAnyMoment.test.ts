@@ -72,9 +72,13 @@ describe('a client that vanishes at any moment leaves nothing behind', () => {
       drops.push(abortedRequest(t.server.port, request(i % 2 ? '/jobs/gone-1/events' : '/jobs/gone-1/events?after=1'), afterMs));
     }
     await Promise.all(drops);
-    await eventually(async () => t.server.liveFeed.subscriberCount === 0 || undefined, 3_000, 'live subscriptions to be released').catch(() => undefined);
+    // Released as each socket closes; polled, because the last close may still be on its way.
+    const released = async () =>
+      (await gauge(t, 'statuscast_live_subscriptions')) === 0 && (await gauge(t, 'statuscast_connections', '{transport="sse"}')) === 0;
+    await eventually(async () => (await released()) || undefined, 5_000, 'subscriptions and connections to be released').catch(() => undefined);
     expect(await gauge(t, 'statuscast_live_subscriptions')).toBe(0);
     expect(await gauge(t, 'statuscast_connections', '{transport="sse"}')).toBe(0);
+    expect(t.server.liveFeed.subscriberCount).toBe(0);
   });
 
   it('SignalR: connections dropped during Subscribe\'s catch-up read release their subscriptions', async () => {

@@ -6,6 +6,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import { HUB_PATH } from '../hubEndpoint.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
 import type { StreamAccessPolicy } from '../streamAccess.ts';
+import { UserQuota } from '../userQuota.ts';
 import { createHubServer, type HubServerLimits, type TransportKind } from './hubServer/index.ts';
 import { principalAuthentication } from './principalAuthentication.ts';
 import { signalrMetrics } from './signalrMetrics.ts';
@@ -49,6 +50,8 @@ export interface SignalRHubOptions {
    * Defaults to every upgrade.
    */
   readonly acceptUpgrade?: (req: IncomingMessage) => boolean;
+  /** Per-user connection and subscription bounds, shared with the SSE transport. Defaults to an unshared `UserQuota`. */
+  readonly quota?: UserQuota;
 }
 
 /** The embedded SignalR hub, ready to be wired into an HTTP server. */
@@ -73,8 +76,12 @@ export interface SignalRHub {
 export function createSignalRHub(options: SignalRHubOptions): SignalRHub {
   const metrics = signalrMetrics(options.metrics);
   const logger = options.logger;
-  const { maxSubscriptionsPerConnection = 10, ...limits } = options.limits ?? {};
-  const hub = createStatusHub({ liveFeed: options.liveFeed, access: options.access, logger, metrics, maxSubscriptionsPerConnection });
+  const { maxSubscriptionsPerConnection = 10, ...tuned } = options.limits ?? {};
+  const quota = options.quota ?? new UserQuota();
+  // A user may hold as many negotiated-but-unused connections as connections: a burst of
+  // starts (many tabs, a reconnect storm) is legitimate; an endless negotiate loop is not.
+  const limits = { maxUnusedConnectionsPerUser: quota.limits.maxConnectionsPerUser, ...tuned };
+  const hub = createStatusHub({ liveFeed: options.liveFeed, access: options.access, logger, metrics, maxSubscriptionsPerConnection, quota });
   const server = createHubServer({
     path: options.path ?? HUB_PATH,
     hub,

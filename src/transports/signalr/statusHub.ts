@@ -4,6 +4,7 @@ import { AppError, NotFoundError, ValidationError } from '../../errors.ts';
 import { encodePosition, type GlobalPosition } from '../../store/position.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
 import type { StreamAccessPolicy } from '../streamAccess.ts';
+import type { QuotaLease, UserQuota } from '../userQuota.ts';
 import { HubError, type HubCall, type HubConnectionContext, type HubDefinition, type OutgoingFrame } from './hubServer/index.ts';
 import { subscribeArguments, subscribeFeedArguments, unsubscribeArguments } from './hubArguments.ts';
 import { LiveStream } from './liveStream.ts';
@@ -18,11 +19,15 @@ export interface StatusHubDeps {
   readonly logger: Logger;
   readonly metrics: SignalRMetrics;
   readonly maxSubscriptionsPerConnection: number;
+  /** Per-user bounds shared with the SSE transport. */
+  readonly quota: UserQuota;
 }
 
 interface Session {
   readonly connection: HubConnectionContext<Principal>;
   readonly subscriptions: StatusHubSession;
+  /** The connection's place in its user's quota (`null`: it was refused and is closing). */
+  readonly lease: QuotaLease | null;
 }
 
 /** Same answer for a missing job and one the caller may not see (contract §2). */
@@ -34,7 +39,16 @@ const NOT_FOUND = 'not found';
  */
 export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, Session> {
   function openStream(session: Session, key: string, frameOf: (event: Parameters<typeof jobLiveFrame>[0]) => OutgoingFrame, call: HubCall): LiveStream {
-    const stream = new LiveStream(session.connection, frameOf, deps.metrics, deps.logger, (ended) => session.subscriptions.forget(key, ended));
+    // A resubscription replaces the old stream: its place in the quota is freed first.
+    session.subscriptions.remove(key);
+    const lease = deps.quota.addSubscription(session.connection.identity.userId);
+    if (lease === null) {
+      throw new HubError(`Subscription limit reached: at most ${deps.quota.limits.maxSubscriptionsPerUser} for one user on this server.`);
+    }
+    const stream = new LiveStream(session.connection, frameOf, deps.metrics, deps.logger, (ended) => {
+      lease.release();
+      session.subscriptions.forget(key, ended);
+    });
     session.subscriptions.put(key, stream);
     call.afterCompletion(() => stream.release());
     return stream;
@@ -118,11 +132,22 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
     },
 
     connected(connection) {
-      return { connection, subscriptions: new StatusHubSession(deps.maxSubscriptionsPerConnection) };
+      const subscriptions = new StatusHubSession(deps.maxSubscriptionsPerConnection);
+      const lease = deps.quota.openConnection(connection.identity.userId);
+      if (lease === null) {
+        // The client sees this reason; reconnecting would only be refused again.
+        connection.close({
+          error: `Too many connections: one user may hold ${deps.quota.limits.maxConnectionsPerUser} on this server; close one first.`,
+          allowReconnect: false,
+        });
+        subscriptions.dispose();
+      }
+      return { connection, subscriptions, lease };
     },
 
     disconnected(session) {
       session.subscriptions.dispose();
+      session.lease?.release();
     },
   };
 }

@@ -6,6 +6,8 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { GlobalPosition } from '../../store/position.ts';
 import type { CloseReason, LiveEvent, LiveFeed, Subscription } from '../liveFeed/types.ts';
 import type { FeedScope } from '../streamAccess.ts';
+import { type QuotaLease, UserQuota } from '../userQuota.ts';
+import { TooManyRequestsError } from '../../errors.ts';
 import { feedEventFrame, feedResetFrame, jobBulkFrame, jobEventFrame, positionFrame } from './sseFrames.ts';
 
 export interface SseTransportOptions {
@@ -21,6 +23,8 @@ export interface SseTransportOptions {
    * consumer (it resumes with `Last-Event-ID`). Defaults to 1 MiB.
    */
   readonly maxBufferedBytes?: number;
+  /** Per-user bounds shared with the hub; a stream past them is refused with 429. Defaults to an unshared `UserQuota`. */
+  readonly quota?: UserQuota;
 }
 
 export interface SseTransport {
@@ -64,6 +68,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
   const sentBulk = metrics.messagesSent.labels(TRANSPORT, 'timeline.bulk');
   const slowCloses = metrics.slowConsumerCloses.labels(TRANSPORT);
   const streams = new Set<Stream>();
+  const quota = options.quota ?? new UserQuota();
   let heartbeat: NodeJS.Timeout | undefined;
   const HEARTBEAT = Buffer.from(':\n\n');
 
@@ -87,6 +92,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     constructor(
       private readonly res: ServerResponse,
       principal: Principal,
+      private readonly leases: readonly QuotaLease[],
     ) {
       streams.add(this);
       connections.inc();
@@ -166,14 +172,25 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
         heartbeat = undefined;
       }
       connections.dec();
+      for (const lease of this.leases) lease.release();
       clearTimeout(this.#expiry);
       this.#abort.abort();
       this.#subscription?.close();
     }
   }
 
+  /** Opens a stream within the user's quota (one connection, one subscription); 429 past it. */
   async function openStream(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<Stream> {
-    const stream = new Stream(res, principal);
+    const connection = quota.openConnection(principal.userId);
+    if (connection === null) {
+      throw new TooManyRequestsError(`You hold ${quota.limits.maxConnectionsPerUser} open connections, the most one user may on this server; close one first.`);
+    }
+    const subscription = quota.addSubscription(principal.userId);
+    if (subscription === null) {
+      connection.release();
+      throw new TooManyRequestsError(`You hold ${quota.limits.maxSubscriptionsPerUser} live subscriptions, the most one user may on this server; close one first.`);
+    }
+    const stream = new Stream(res, principal, [connection, subscription]);
     await stream.open(req);
     return stream;
   }

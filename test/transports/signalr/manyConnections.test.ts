@@ -19,7 +19,8 @@ function mix(count: number): HttpTransportType[] {
 describe('hundreds of connections', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({}, { tuning: { signalr: { shutdownTimeoutMs: 300 } } });
+    // 240 connections of one user: past the default per-user bound (100) on purpose.
+    t = await startTestServer({ MAX_CONNECTIONS_PER_USER: '1000' }, { tuning: { signalr: { shutdownTimeoutMs: 300 } } });
   });
   afterAll(async () => {
     await t.close();

@@ -46,7 +46,7 @@ export interface HubServerLimits {
   /**
    * Negotiated connections one user may hold that no transport has used yet. Each costs memory
    * until `disconnectTimeoutMs`; past the bound the oldest unused one is dropped, so a client
-   * that negotiates in a loop cannot fill the server while real clients keep working. Defaults to 16.
+   * that negotiates in a loop cannot fill the server while real clients keep working. Defaults to 100.
    */
   readonly maxUnusedConnectionsPerUser: number;
 }
@@ -64,7 +64,7 @@ export const DEFAULT_LIMITS: HubServerLimits = {
   maxSendBufferBytes: 1024 * 1024,
   statefulReconnectBufferBytes: 1024 * 1024,
   shutdownTimeoutMs: 5_000,
-  maxUnusedConnectionsPerUser: 16,
+  maxUnusedConnectionsPerUser: 100,
 };
 
 /**
