@@ -99,3 +99,52 @@ describe('bounded work per request', () => {
     expect(pages.flatMap((p) => p.events.map((e) => e.revision))).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
   });
 });
+
+describe('bounded work per unauthenticated request: /readyz', () => {
+  it('counts the projection lag at most once a second, however many probes arrive', async () => {
+    const { createSqliteEventStore } = await import('../../src/store/sqlite/createSqliteEventStore.ts');
+    const { makeTempDir } = await import('../support/tempDir.ts');
+    const dir = makeTempDir('readyz');
+    const inner = createSqliteEventStore({ file: `${dir.path}/events.sqlite`, sync: 'normal' });
+    let examined = 0;
+    const store = new Proxy(inner, {
+      get(target, property) {
+        if (property !== 'readAll') return Reflect.get(target, property);
+        return (options: Parameters<typeof inner.readAll>[0]) =>
+          (async function* () {
+            for await (const event of target.readAll(options)) {
+              examined++;
+              yield event;
+            }
+          })();
+      },
+    });
+    const t = await startTestServer({ READY_MAX_LAG: '100' }, { store });
+    try {
+      await t.server.projections.stop();
+      for (let job = 0; job < 5; job++) {
+        await t.server.store.appendToStreams([
+          {
+            stream: `job-lagging-${job}`,
+            expectedRevision: 'no_stream',
+            events: Array.from({ length: 100 }, (_, i) => ({
+              id: crypto.randomUUID(),
+              type: i === 0 ? 'JobRegistered' : 'StatusReported',
+              data: { job_id: `lagging-${job}`, user_id: 'x' },
+              metadata: {},
+            })),
+          },
+        ]);
+      }
+      examined = 0;
+      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${t.url}/readyz`)));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(503));
+      expect((await answers[0]!.json()) as unknown).toMatchObject({ reason: 'projection lag too high', max_lag: 100 });
+      // One count of at most READY_MAX_LAG + 1 events, not one per probe (20 × 101 before).
+      expect(examined).toBeLessThanOrEqual(101);
+    } finally {
+      await t.close();
+      dir.remove();
+    }
+  });
+});
