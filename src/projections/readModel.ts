@@ -2,11 +2,24 @@ import type { JobMeta } from '../domain/job/events.ts';
 import type { LatestStatus, TimelineEntry } from '../domain/job/timeline.ts';
 import type { ReadModelDatabase } from './readModelDatabase.ts';
 
+/**
+ * Timeline entries in a snapshot at most: the newest ones. Older entries reach a client that
+ * wants them by subscribing after revision 0 (bulk pages) or from `GET /jobs/{id}/history`.
+ */
+export const MAX_SNAPSHOT_TIMELINE = 500;
+
 /** The snapshot negotiate and `GET /jobs/{id}` return (contract §4). */
 export interface JobHistory {
   readonly latest_status: LatestStatus | null;
+  /** The newest `MAX_SNAPSHOT_TIMELINE` entries at most, oldest first. */
   readonly timeline_events: readonly TimelineEntry[];
-  readonly meta: JobMeta & { readonly owner: string; readonly revision: number; readonly created_at: string | null };
+  readonly meta: JobMeta & {
+    readonly owner: string;
+    readonly revision: number;
+    readonly created_at: string | null;
+    /** The first revision in `timeline_events` (1 unless the snapshot was cut), `null` when it is empty. */
+    readonly timeline_from: number | null;
+  };
 }
 
 /** One row of `GET /jobs`. */
@@ -52,8 +65,8 @@ const EMPTY_META: JobMeta = { stage_order: null, expected_cycles: null };
 
 export function createReadModel(db: ReadModelDatabase): ReadModel {
   const jobById = db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE job_id = ?');
-  const timelineOf = db.prepare<[string, number], { entry: string }>(
-    'SELECT entry FROM timeline WHERE job_id = ? AND revision <= ? ORDER BY revision',
+  const newestTimelineOf = db.prepare<[string, number, number], { entry: string; revision: number }>(
+    'SELECT entry, revision FROM timeline WHERE job_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
   );
   const pageAll = db.prepare<[number, number], JobRow>('SELECT * FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?');
   const pageOwned = db.prepare<[string, number, number], JobRow>(
@@ -65,13 +78,19 @@ export function createReadModel(db: ReadModelDatabase): ReadModel {
       // Both reads run synchronously on one connection, so they see the same snapshot.
       const row = jobById.get(jobId);
       if (!row) {
-        return { latest_status: null, timeline_events: [], meta: { ...EMPTY_META, owner, revision: 0, created_at: null } };
+        return { latest_status: null, timeline_events: [], meta: { ...EMPTY_META, owner, revision: 0, created_at: null, timeline_from: null } };
       }
-      const timeline = timelineOf.all(jobId, row.revision).map((r) => JSON.parse(r.entry) as TimelineEntry);
+      const newest = newestTimelineOf.all(jobId, row.revision, MAX_SNAPSHOT_TIMELINE).reverse();
       return {
         latest_status: row.latest ? (JSON.parse(row.latest) as LatestStatus) : null,
-        timeline_events: timeline,
-        meta: { ...(JSON.parse(row.meta) as JobMeta), owner: row.owner, revision: row.revision, created_at: row.created_at },
+        timeline_events: newest.map((r) => JSON.parse(r.entry) as TimelineEntry),
+        meta: {
+          ...(JSON.parse(row.meta) as JobMeta),
+          owner: row.owner,
+          revision: row.revision,
+          created_at: row.created_at,
+          timeline_from: newest[0]?.revision ?? null,
+        },
       };
     },
     listJobs({ owner, limit, cursor }) {

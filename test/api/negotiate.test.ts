@@ -50,7 +50,7 @@ describe('negotiate', () => {
         expect.objectContaining({ revision: 1, stage: 'queued', state: 'queued', progress: 0, details: {} }),
         { revision: 2, stage: 'parsing', state: 'running', artifact: null, message: 'Parsed 12 of 40 pages', ts: expect.any(String), cycle: 2, progress: 0.3, details: { pages: 12 } },
       ],
-      meta: { stage_order: ['queued', 'parsing', 'done'], expected_cycles: 3, owner: 'alice', revision: 2, created_at: expect.any(String) },
+      meta: { stage_order: ['queued', 'parsing', 'done'], expected_cycles: 3, owner: 'alice', revision: 2, created_at: expect.any(String), timeline_from: 1 },
     });
     const claims = decodeJwt(answer.accessToken);
     expect(claims).toMatchObject({ sub: 'alice', groups: ['job:neg-1:user:alice'] });
@@ -101,7 +101,7 @@ describe('negotiate', () => {
     expect(answer.history).toEqual({
       latest_status: null,
       timeline_events: [],
-      meta: { stage_order: null, expected_cycles: null, owner: 'alice', revision: 0, created_at: null },
+      meta: { stage_order: null, expected_cycles: null, owner: 'alice', revision: 0, created_at: null, timeline_from: null },
     });
   });
 });

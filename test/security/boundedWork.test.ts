@@ -148,3 +148,26 @@ describe('bounded work per unauthenticated request: /readyz', () => {
     }
   });
 });
+
+describe('bounded answers: the negotiate snapshot', () => {
+  it('holds the newest 500 timeline entries of a long job and says where they start', async () => {
+    const t = await startTestServer();
+    try {
+      for (let batch = 0; batch < 2; batch++) {
+        await t.ingest({ messages: Array.from({ length: 300 }, () => status({ job_id: 'long-snapshot', user_id: 'alice' })) });
+      }
+      await t.projected();
+      const alice = await t.token('alice');
+      const negotiated = await (await fetch(`${t.url}/jobs/long-snapshot/signalr/negotiate`, { method: 'POST', headers: { authorization: `Bearer ${alice}` } })).json() as any;
+      const fetched = await (await fetch(`${t.url}/jobs/long-snapshot`, { headers: { authorization: `Bearer ${alice}` } })).json() as any;
+      for (const history of [negotiated.history, fetched]) {
+        expect(history.timeline_events).toHaveLength(500);
+        expect(history.timeline_events[0].revision).toBe(101);
+        expect(history.timeline_events[499].revision).toBe(600);
+        expect(history.meta).toMatchObject({ revision: 600, timeline_from: 101 });
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
