@@ -6,7 +6,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { JobDirectory } from '../../store/jobDirectory.ts';
 import { HUB_PATH } from '../hubEndpoint.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
-import { createHubServer, type HubServerLimits, type TransportKind } from './hubServer/index.ts';
+import { createHubServer, type HubServerLimits, type TransportKind } from '@statuscast/signalr-server';
 import { principalAuthentication } from './principalAuthentication.ts';
 import { signalrMetrics } from './signalrMetrics.ts';
 import { createStatusHub } from './statusHub.ts';

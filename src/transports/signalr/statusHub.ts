@@ -4,7 +4,7 @@ import type { JobDirectory } from '../../store/jobDirectory.ts';
 import { encodePosition, type GlobalPosition } from '../../store/position.ts';
 import { groupNames } from '../groups.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
-import { HubError, type HubCall, type HubConnectionContext, type HubDefinition, type OutgoingFrame } from './hubServer/index.ts';
+import { HubError, type HubCall, type HubConnectionContext, type HubDefinition, type OutgoingFrame } from '@statuscast/signalr-server';
 import { subscribeArguments, subscribeFeedArguments, unsubscribeArguments } from './hubArguments.ts';
 import { LiveStream } from './liveStream.ts';
 import type { SignalRMetrics } from './signalrMetrics.ts';
