@@ -11,6 +11,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
+# npm ci links the workspace packages, so their manifests must be here too.
+COPY packages/signalr-server/package.json packages/signalr-server/
 # Runtime dependencies only: tsx runs the TypeScript sources, esbuild bundles the web page.
 RUN npm ci --omit=dev --no-audit --no-fund
 

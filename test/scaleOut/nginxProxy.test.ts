@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSse } from '../support/sseReader.ts';
 import { eventually, status } from '../support/testServer.ts';
 import { JobWatcher } from '../transports/signalr/support/jobWatcher.ts';
-import { HttpTransportType, type HubConnection, buildClient } from '../transports/signalr/support/signalrClient.ts';
+import { HttpTransportType, type HubConnection, buildClient } from '../../packages/signalr-server/test/support/signalrClient.ts';
 import { findNginx, type RunningProxy, startNginxProxy } from './support/nginxProxy.ts';
 import { oneTo, sseRevisions } from './support/received.ts';
 import { type TwoNodes, startTwoNodes } from './support/twoNodes.ts';

@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../src/auth/mintDevToken.ts';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../../src/auth/devKeys.ts';
-import { RS, RawWebSocketClient } from '../transports/signalr/support/rawClient.ts';
+import { RS, RawWebSocketClient } from '../../packages/signalr-server/test/support/rawClient.ts';
 import { startTestServer, status, type TestServer } from '../support/testServer.ts';
 import { ACCESS_MATRIX, CALLER_KINDS, type Caller, type HttpRow, type HubRow, type Outcome, STREAM_CALLERS } from './accessMatrix.ts';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/store/eventStore.ts';
 import { openSse } from '../support/sseReader.ts';
 import { startTestServer, status, type TestServer } from '../support/testServer.ts';
-import { RS, RawWebSocketClient } from '../transports/signalr/support/rawClient.ts';
+import { RS, RawWebSocketClient } from '../../packages/signalr-server/test/support/rawClient.ts';
 
 /** Events in the store: well beyond what one feed resume may scan (10,000). */
 const STORE_EVENTS = 30_000;

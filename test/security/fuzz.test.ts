@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStatusBody } from '../../src/ingest/statusMessageSchema.ts';
 import { encodePosition } from '../../src/store/position.ts';
 import { startTestServer, status, type TestServer } from '../support/testServer.ts';
-import { RS, RawWebSocketClient } from '../transports/signalr/support/rawClient.ts';
+import { RS, RawWebSocketClient } from '../../packages/signalr-server/test/support/rawClient.ts';
 
 /**
  * Property-based fuzzing of every parser an outsider can reach: the ingest schema, the hub's
@@ -14,6 +14,8 @@ import { RS, RawWebSocketClient } from '../transports/signalr/support/rawClient.
  */
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 1);
 const runs = (n: number) => ({ numRuns: n * RUNS });
+/** Each over-the-wire property gets a minute per multiple of the run counts. */
+const TIMEOUT = 60_000 * RUNS;
 
 const KNOWN_FIELDS = ['message_id', 'job_id', 'user_id', 'stage', 'state', 'message', 'artifact', 'cycle', 'progress', 'details', 'ts', 'meta'];
 
@@ -83,7 +85,7 @@ describe('fuzzing over the wire', () => {
       runs(300),
     );
     await healthy();
-  });
+  }, TIMEOUT);
 
   it('SSE resume parameters: any Last-Event-ID or ?after= answers 200 or 400, never more', async () => {
     const value = fc.oneof(fc.string(), fc.nat().map(String), fc.bigInt({ min: -1n, max: 1n << 70n }).map(String), fc.constantFrom('', ' ', '1-2', '0', '-0', '1e3', '0x10'));
@@ -103,7 +105,7 @@ describe('fuzzing over the wire', () => {
     );
     await healthy();
     await expect.poll(() => t.server.liveFeed.subscriberCount, { timeout: 5_000 }).toBe(0);
-  });
+  }, TIMEOUT);
 
   it('hub frames: any text before or after the handshake ends in an answer or a Close, and the hub keeps serving', async () => {
     const hub = `${t.url}/hubs/status`;
@@ -138,7 +140,7 @@ describe('fuzzing over the wire', () => {
     );
     await healthy();
     await expect.poll(() => t.server.signalr.connectionCount, { timeout: 20_000 }).toBe(0);
-  });
+  }, TIMEOUT);
 
   it('hub method arguments: any arguments get a result or a clear error Completion, never an internal error', async () => {
     const client = await RawWebSocketClient.handshaken(`${t.url}/hubs/status`, alice);
@@ -161,5 +163,5 @@ describe('fuzzing over the wire', () => {
       client.socket.terminate();
     }
     await healthy();
-  });
+  }, TIMEOUT);
 });

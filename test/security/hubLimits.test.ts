@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.ts';
-import { RS, RawWebSocketClient, rawNegotiate } from '../transports/signalr/support/rawClient.ts';
+import { RS, RawWebSocketClient, rawNegotiate } from '../../packages/signalr-server/test/support/rawClient.ts';
 
 describe('hub: one user cannot fill a node with negotiated connections', () => {
   let t: TestServer;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nestedObjectJson } from '../support/nestedJson.ts';
 import { startTestServer, status, type TestServer } from '../support/testServer.ts';
-import { RS, RawWebSocketClient } from '../transports/signalr/support/rawClient.ts';
+import { RS, RawWebSocketClient } from '../../packages/signalr-server/test/support/rawClient.ts';
 
 describe('issue 11, the small findings', () => {
   let t: TestServer;

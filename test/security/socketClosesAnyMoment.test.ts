@@ -4,7 +4,7 @@ import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../src/sto
 import { createSqliteEventStore } from '../../src/store/sqlite/createSqliteEventStore.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 import { eventually, startTestServer, status, type TestServer } from '../support/testServer.ts';
-import { RS, RawWebSocketClient } from '../transports/signalr/support/rawClient.ts';
+import { RS, RawWebSocketClient } from '../../packages/signalr-server/test/support/rawClient.ts';
 
 /** The embedded store, with every stream read held back a while: the catch-up window a client can vanish in. */
 function slowReads(store: EventStore, delayMs: number): EventStore {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSse, type SseConnection } from '../support/sseReader.ts';
 import { eventually, startTestServer, status, type TestServer } from '../support/testServer.ts';
-import { RS, RawWebSocketClient } from '../transports/signalr/support/rawClient.ts';
+import { RS, RawWebSocketClient } from '../../packages/signalr-server/test/support/rawClient.ts';
 
 const invoke = (id: string, target: string, ...args: unknown[]) => `${JSON.stringify({ type: 1, invocationId: id, target, arguments: args })}${RS}`;
 

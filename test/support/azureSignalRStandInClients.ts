@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { pino } from 'pino';
-import { createHubServer, type HubConnectionContext, type HubServer } from '../../src/transports/signalr/hubServer/index.ts';
+import { createHubServer, type HubConnectionContext, type HubServer } from '@statuscast/signalr-server';
 import { verifyServiceToken } from './azureSignalRStandInRest.ts';
 
 /** A client token the stand-in's client endpoint was shown, with what it found wrong. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { openSse } from '../support/sseReader.ts';
 import { startTestServer, type TestServer } from '../support/testServer.ts';
 import { type Followed, type StreamDriver, negotiateStreamToken, resumeContract } from './resumeContract.ts';
-import { TRANSPORTS } from './signalr/support/signalrClient.ts';
+import { TRANSPORTS } from '../../packages/signalr-server/test/support/signalrClient.ts';
 
 /** Plain SSE, as `EventSource` uses it: the resume point in `?after=`, a stream token in the URL. */
 const sse: StreamDriver = {

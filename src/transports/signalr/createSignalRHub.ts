@@ -7,7 +7,7 @@ import { HUB_PATH } from '../hubEndpoint.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
 import type { StreamAccessPolicy } from '../streamAccess.ts';
 import { UserQuota } from '../userQuota.ts';
-import { createHubServer, type HubServerLimits, type TransportKind } from './hubServer/index.ts';
+import { createHubServer, type HubServerLimits, type TransportKind } from '@statuscast/signalr-server';
 import { principalAuthentication } from './principalAuthentication.ts';
 import { signalrMetrics } from './signalrMetrics.ts';
 import { createStatusHub } from './statusHub.ts';

@@ -1,6 +1,6 @@
 import { isValidJobId } from '../../domain/job/jobId.ts';
 import { decodePosition, type GlobalPosition } from '../../store/position.ts';
-import { HubError } from './hubServer/index.ts';
+import { HubError } from '@statuscast/signalr-server';
 
 function invalid(method: string, detail: string): HubError {
   return new HubError(`Invalid arguments for '${method}': ${detail}`);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.ts';
 import type { CloseReason, LiveEvent, Subscription } from '../liveFeed/types.ts';
-import type { HubConnectionContext, OutgoingFrame } from './hubServer/index.ts';
+import type { HubConnectionContext, OutgoingFrame } from '@statuscast/signalr-server';
 import type { SignalRMetrics } from './signalrMetrics.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Authenticator } from '../../auth/authenticator.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { UnauthorizedError } from '../../errors.ts';
-import type { HubAuthenticate } from './hubServer/index.ts';
+import type { HubAuthenticate } from '@statuscast/signalr-server';
 
 /**
  * Verifies hub requests with the service's authenticator: the header with `verifyBearer`

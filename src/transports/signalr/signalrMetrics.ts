@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { HubServerMetrics, TransportKind } from './hubServer/index.ts';
+import type { HubServerMetrics, TransportKind } from '@statuscast/signalr-server';
 
 /** Transport label values, next to the SSE transport's `sse` in the shared metrics. */
 const TRANSPORT_LABEL: Record<TransportKind, string> = {

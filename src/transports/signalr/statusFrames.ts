@@ -1,4 +1,4 @@
-import { invocationFrame, type OutgoingFrame } from './hubServer/index.ts';
+import { invocationFrame, type OutgoingFrame } from '@statuscast/signalr-server';
 import { CatchUpFrames } from '../liveFeed/catchUpFrames.ts';
 import type { JobCatchUp, LiveEvent } from '../liveFeed/types.ts';
 

@@ -5,7 +5,7 @@ import { encodePosition, type GlobalPosition } from '../../store/position.ts';
 import type { LiveFeed } from '../liveFeed/types.ts';
 import type { StreamAccessPolicy } from '../streamAccess.ts';
 import type { QuotaLease, UserQuota } from '../userQuota.ts';
-import { HubError, type HubCall, type HubConnectionContext, type HubDefinition, type OutgoingFrame } from './hubServer/index.ts';
+import { HubError, type HubCall, type HubConnectionContext, type HubDefinition, type OutgoingFrame } from '@statuscast/signalr-server';
 import { subscribeArguments, subscribeFeedArguments, unsubscribeArguments } from './hubArguments.ts';
 import { LiveStream } from './liveStream.ts';
 import type { SignalRMetrics } from './signalrMetrics.ts';

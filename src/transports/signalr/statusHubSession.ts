@@ -1,4 +1,4 @@
-import { HubError } from './hubServer/index.ts';
+import { HubError } from '@statuscast/signalr-server';
 import type { LiveStream } from './liveStream.ts';
 
 /** The key of the multi-job feed among a connection's subscriptions. */

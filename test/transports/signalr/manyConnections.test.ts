@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, status, type TestServer } from '../../support/testServer.ts';
 import { JobWatcher } from './support/jobWatcher.ts';
-import { buildClient, HttpTransportType, type HubConnection } from './support/signalrClient.ts';
+import { buildClient, HttpTransportType, type HubConnection } from '../../../packages/signalr-server/test/support/signalrClient.ts';
 import { negotiateHub } from './support/statuscast.ts';
-import { startTestHubServer } from './support/startTestHubServer.ts';
-import { testToken } from './support/testAuthenticator.ts';
-import { createTestHub } from './support/testHub.ts';
+import { startTestHubServer } from '../../../packages/signalr-server/test/support/startTestHubServer.ts';
+import { testToken } from '../../../packages/signalr-server/test/support/testAuthenticator.ts';
+import { createTestHub } from '../../../packages/signalr-server/test/support/testHub.ts';
 
 const activeTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 

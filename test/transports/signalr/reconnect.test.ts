@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, status, type TestServer } from '../../support/testServer.ts';
 import { captureHubSockets } from './support/hubSockets.ts';
 import { JobWatcher, range } from './support/jobWatcher.ts';
-import { buildClient, HttpTransportType, TRANSPORTS, type HubConnection } from './support/signalrClient.ts';
+import { buildClient, HttpTransportType, TRANSPORTS, type HubConnection } from '../../../packages/signalr-server/test/support/signalrClient.ts';
 import { negotiateHub } from './support/statuscast.ts';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

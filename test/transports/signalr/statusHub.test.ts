@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, status, type TestServer } from '../../support/testServer.ts';
 import { JobWatcher, range } from './support/jobWatcher.ts';
-import { buildClient, TRANSPORTS, type HubConnection } from './support/signalrClient.ts';
+import { buildClient, TRANSPORTS, type HubConnection } from '../../../packages/signalr-server/test/support/signalrClient.ts';
 import { dispatched, negotiateHub } from './support/statuscast.ts';
 
 describe.each(TRANSPORTS)('statuscast hub over %s with the official client', (name, transport) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RS, RawWebSocketClient } from './support/rawClient.ts';
+import { RS, RawWebSocketClient } from '../../../packages/signalr-server/test/support/rawClient.ts';
 import { LiveFeedDouble, liveEventDouble, principalToken, startHubWithDoubles } from './support/statusDoubles.ts';
 
 const alice = principalToken('alice');

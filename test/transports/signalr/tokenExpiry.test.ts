@@ -3,7 +3,7 @@ import { createStreamTokens, loadStreamTokenSecret } from '../../../src/auth/str
 import { groupNames } from '../../../src/transports/groups.ts';
 import { startTestServer, status, type TestServer } from '../../support/testServer.ts';
 import { JobWatcher } from './support/jobWatcher.ts';
-import { buildClient, TRANSPORTS, type HubConnection } from './support/signalrClient.ts';
+import { buildClient, TRANSPORTS, type HubConnection } from '../../../packages/signalr-server/test/support/signalrClient.ts';
 
 describe('token expiry', () => {
   let t: TestServer;

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../../../src/auth/principal.ts';
 import { startAzureSignalRStandIn, type AzureSignalRStandIn, type RestCall } from '../../../support/azureSignalRStandIn.ts';
 import { eventually, status, type TestServer } from '../../../support/testServer.ts';
-import { buildClient, HttpTransportType, type HubConnection } from '../../signalr/support/signalrClient.ts';
+import { buildClient, HttpTransportType, type HubConnection } from '../../../../packages/signalr-server/test/support/signalrClient.ts';
 import { metricValue, startAzureTestServer } from './support/azureTestServer.ts';
 
 const ALICE = 'auth0|alice';

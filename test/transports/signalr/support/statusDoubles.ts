@@ -9,7 +9,7 @@ import { position } from '../../../../src/store/position.ts';
 import type { FeedSink, JobSink, LiveEvent, LiveFeed, Subscription } from '../../../../src/transports/liveFeed/types.ts';
 import { createStreamAccessPolicy, type FeedScope, type StreamAccessPolicy } from '../../../../src/transports/streamAccess.ts';
 import { createSignalRHub, type SignalRHub, type SignalRHubOptions } from '../../../../src/transports/signalr/index.ts';
-import { testLogger } from './testLogger.ts';
+import { testLogger } from '../../../../packages/signalr-server/test/support/testLogger.ts';
 
 /**
  * Test doubles for the statuscast hub's dependencies, for behaviour the real live feed only

@@ -4,7 +4,7 @@ import { startTestHubServer, type RunningHubServer } from './support/startTestHu
 import { testToken } from './support/testAuthenticator.ts';
 import { createTestHub } from './support/testHub.ts';
 import { buildClient, HttpTransportType, HubConnectionState } from './support/signalrClient.ts';
-import type { HubServerMetrics } from '../../../src/transports/signalr/hubServer/index.ts';
+import type { HubServerMetrics } from '../src/index.ts';
 
 const alice = testToken('alice');
 

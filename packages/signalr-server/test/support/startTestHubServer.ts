@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createHubServer, type HubDefinition, type HubServer, type HubServerOptions } from '../../../../src/transports/signalr/hubServer/index.ts';
+import { createHubServer, type HubDefinition, type HubServer, type HubServerOptions } from '../../src/index.ts';
 import { testAuthenticate, type TestUser } from './testAuthenticator.ts';
 import { testLogger } from './testLogger.ts';
 

@@ -2,7 +2,7 @@
  * Test double for token verification: tokens are `user:<id>` or `user:<id>:expires:<ms epoch>`,
  * and anything else is rejected. Not a JWT: the hub server only sees the verified identity.
  */
-import type { HubIdentity } from '../../../../src/transports/signalr/hubServer/index.ts';
+import type { HubIdentity } from '../../src/index.ts';
 
 export interface TestUser {
   readonly id: string;

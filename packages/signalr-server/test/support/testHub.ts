@@ -1,4 +1,4 @@
-import { HubError, invocationFrame, type HubConnectionContext, type HubDefinition } from '../../../../src/transports/signalr/hubServer/index.ts';
+import { HubError, invocationFrame, type HubConnectionContext, type HubDefinition } from '../../src/index.ts';
 import type { TestUser } from './testAuthenticator.ts';
 
 /** Test double of an application hub: echo, errors, a server push, and a way to close. */
