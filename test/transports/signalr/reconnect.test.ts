@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, status, type TestServer } from '../../support/testServer.ts';
+import { eventually, startTestServer, status, type TestServer } from '../../support/testServer.ts';
 import { captureHubSockets } from './support/hubSockets.ts';
 import { JobWatcher, range } from './support/jobWatcher.ts';
 import { buildClient, HttpTransportType, TRANSPORTS, type HubConnection } from '../../../packages/signalr-server/test/support/signalrClient.ts';
@@ -31,6 +31,9 @@ describe('reconnecting without losing or repeating a revision', () => {
   async function appendWithDrops(jobId: string, total: number, dropBefore: readonly number[], afterDrop: () => Promise<void>): Promise<void> {
     for (let revision = 2; revision <= total; revision++) {
       if (dropBefore.includes(revision)) {
+        // Long polling holds a socket only while a poll is in flight (and a reconnecting client
+        // none at all): wait for one, so that there is something to break.
+        await eventually(() => drops.sockets.some((socket) => !socket.destroyed), 10_000, 'a hub socket to break');
         expect(drops.dropAll()).toBeGreaterThan(0);
         await afterDrop();
       }
