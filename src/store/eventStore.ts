@@ -18,7 +18,10 @@ export interface EventStore {
    *
    * Resolves only once the events are durable. Rejects with `WrongExpectedRevisionError`
    * when any stream is not at its expected revision (nothing is written on the embedded
-   * store), or `StoreUnavailableError` when the engine cannot be reached.
+   * store), or `StoreUnavailableError` when the engine cannot be reached. An engine that
+   * writes stream by stream rejects a call that failed after writing some streams with
+   * `PartialAppendError`, which says which were written, so that a caller never decides and
+   * appends those again.
    */
   appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
 
@@ -140,6 +143,22 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * Some streams of a multi-stream append were written before another failed (engines without
+ * multi-stream transactions). `written` holds the results of the first `written.length`
+ * appends, in call order; `cause` is the failure of the next one (`WrongExpectedRevisionError`,
+ * `StoreUnavailableError`, …); the appends after it were not attempted.
+ */
+export class PartialAppendError extends Error {
+  override readonly name = 'PartialAppendError';
+  constructor(
+    readonly written: readonly AppendResult[],
+    override readonly cause: unknown,
+  ) {
+    super(`${written.length} stream(s) written before an append failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

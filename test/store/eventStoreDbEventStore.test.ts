@@ -6,6 +6,7 @@ import {
   type AllSubscriptionItem,
   type EventStore,
   type NewEvent,
+  PartialAppendError,
   StoreUnavailableError,
   WrongExpectedRevisionError,
   appendToStream,
@@ -137,7 +138,7 @@ describe('EventStoreDB adapter', () => {
       });
     });
 
-    it('writes streams one by one, and a corrected retry of the whole call writes nothing twice', async () => {
+    it('writes streams one by one, names what a failed call wrote, and a corrected retry writes nothing twice', async () => {
       const a = [ev('A0')];
       const b = [ev('B0')];
       await appendToStream(store, stream('b'), [ev('Bx')], 'no_stream');
@@ -145,8 +146,11 @@ describe('EventStoreDB adapter', () => {
         { stream: stream('a'), events: a, expectedRevision: 'no_stream' },
         { stream: stream('b'), events: b, expectedRevision: 'no_stream' },
       ]);
-      await expect(attempt).rejects.toBeInstanceOf(WrongExpectedRevisionError);
-      // No multi-stream transaction: the first stream was written.
+      const failure = await attempt.catch((error: unknown) => error);
+      // No multi-stream transaction: the first stream was written, and the error says so.
+      expect(failure).toBeInstanceOf(PartialAppendError);
+      expect((failure as PartialAppendError).cause).toBeInstanceOf(WrongExpectedRevisionError);
+      expect((failure as PartialAppendError).written.map((r) => [r.stream, r.nextExpectedRevision])).toEqual([[stream('a'), 0]]);
       expect(await types(store, stream('a'))).toEqual(['A0']);
 
       const results = await store.appendToStreams([

@@ -1,5 +1,5 @@
 import { type EventStoreDBClient, jsonEvent, type JSONType } from '@eventstore/db-client';
-import { type AppendResult, collect, type StreamAppend } from '../eventStore.ts';
+import { type AppendResult, collect, PartialAppendError, type StreamAppend } from '../eventStore.ts';
 import { type GlobalPosition, position } from '../position.ts';
 import { toClientExpectedRevision } from './expectedRevision.ts';
 import { toRevision } from './positions.ts';
@@ -8,11 +8,12 @@ import { translateError } from './translateError.ts';
 
 /**
  * Appends stream by stream, in order. EventStoreDB (through this client) has no
- * multi-stream transaction, so a failure part-way leaves the earlier streams written. That
- * is safe to retry: every event carries the caller's id, and the server treats an append
- * whose ids are already in place at the expected revision as done ("idempotent") and
- * answers with the original revisions. A retried call therefore completes the streams that
- * were missing and writes nothing twice.
+ * multi-stream transaction, so a failure part-way leaves the earlier streams written; the
+ * call then rejects with `PartialAppendError` naming them. The server recognises a retry by
+ * its event ids only when the retry names the same expected revision as the original
+ * (KurrentDB `IndexWriter.CheckCommit`: ids are compared for `expectedVersion <
+ * currentVersion`; at the current revision an append is simply written), so a caller must
+ * not re-decide and append a written stream at its new revision: it uses `written` instead.
  */
 export async function appendToStreamsWithClient(
   client: EventStoreDBClient,
@@ -20,7 +21,13 @@ export async function appendToStreamsWithClient(
   headPosition: () => Promise<GlobalPosition | null>,
 ): Promise<AppendResult[]> {
   const results: AppendResult[] = [];
-  for (const append of appends) results.push(await appendOne(client, append, headPosition));
+  for (const append of appends) {
+    try {
+      results.push(await appendOne(client, append, headPosition));
+    } catch (error) {
+      throw results.length > 0 ? new PartialAppendError(results, error) : error;
+    }
+  }
   return results;
 }
 

@@ -19,6 +19,7 @@ import {
   WrongExpectedVersion,
   writeWithBackpressure,
 } from './protocol.ts';
+import type { AppendFaults } from './appendFaults.ts';
 import type { AppendOutcome, ExpectedVersion, ProposedEvent, StandInLog } from './standInLog.ts';
 
 // BatchAppend's messages use `google.protobuf.Empty`; take it from the client's protobuf runtime.
@@ -46,7 +47,7 @@ function toProposedEvent(message: AppendReq.ProposedMessage | BatchAppendReq.Pro
  * `Streams.Append`: client-streaming; options first, then one proposed message per event.
  * The client uses it against servers that do not advertise BatchAppend.
  */
-export function appendHandler(log: StandInLog): handleClientStreamingCall<AppendReq, AppendRespMessage> {
+export function appendHandler(log: StandInLog, faults: AppendFaults): handleClientStreamingCall<AppendReq, AppendRespMessage> {
   return (call, callback) => {
     let stream: string | undefined;
     let expected: ExpectedVersion | undefined;
@@ -71,6 +72,12 @@ export function appendHandler(log: StandInLog): handleClientStreamingCall<Append
       if (failed) return;
       if (stream === undefined || expected === undefined || !requestOptions) {
         callback({ code: status.INVALID_ARGUMENT, details: 'append without options' });
+        return;
+      }
+      const fault = faults.take(stream);
+      if (fault) {
+        if (fault.written) log.append(stream, expected, events);
+        callback({ code: status.DEADLINE_EXCEEDED, details: 'stand-in: the commit timed out' });
         return;
       }
       callback(null, toAppendResp(log.append(stream, expected, events), requestOptions));
@@ -121,7 +128,7 @@ interface PendingBatch {
  * by a correlation id and possibly split over several requests (`is_final` on the last).
  * Failures travel as a `google.rpc.Status` whose details pack the reason, as the server does.
  */
-export function batchAppendHandler(log: StandInLog): handleBidiStreamingCall<BatchAppendReq, BatchAppendRespMessage> {
+export function batchAppendHandler(log: StandInLog, faults: AppendFaults): handleBidiStreamingCall<BatchAppendReq, BatchAppendRespMessage> {
   return (call) => {
     const pending = new Map<string, PendingBatch>();
     let writes = Promise.resolve();
@@ -150,6 +157,16 @@ export function batchAppendHandler(log: StandInLog): handleBidiStreamingCall<Bat
         batch.events.push(...request.getProposedMessagesList().map(toProposedEvent));
         if (!request.getIsFinal()) return;
         pending.delete(correlationId);
+        const fault = faults.take(batch.stream);
+        if (fault) {
+          if (fault.written) log.append(batch.stream, batch.expected, batch.events);
+          respond(
+            new BatchAppendResp().setError(
+              statusWithDetails(status.DEADLINE_EXCEEDED, 'stand-in: the commit timed out', new sharedPb.Timeout(), 'event_store.client.Timeout'),
+            ),
+          );
+          return;
+        }
         respond(toBatchAppendResp(log.append(batch.stream, batch.expected, batch.events), batch));
       } catch (error) {
         pending.delete(correlationId);

@@ -1,6 +1,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import serverFeaturesGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
 import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
+import { type AppendFault, AppendFaults } from './appendFaults.ts';
 import { appendHandler, batchAppendHandler } from './appendHandlers.ts';
 import { type DropStatus, SubscriptionRegistry, type SubscriptionRequest } from './allSubscription.ts';
 import { readHandler } from './readHandler.ts';
@@ -45,6 +46,11 @@ export interface EventStoreDbStandIn {
   readonly subscriptionBackpressureWaits: number;
   /** Appends a system event (type `$statsCollected` to a `$stats-…` stream), as a server does on its own. */
   appendSystemEvent(): LogPosition;
+  /**
+   * The next append to `stream` is answered `Timeout`, as a commit the cluster could not
+   * confirm in time; with `written: true` the events were written all the same.
+   */
+  failNextAppend(stream: string, fault?: AppendFault): void;
   /** Ends every open `$all` subscription from the server side; returns how many. */
   dropSubscriptions(dropStatus?: DropStatus): number;
   /** The node goes away: every call ends and the port refuses connections. Keeps the data. */
@@ -56,6 +62,7 @@ export interface EventStoreDbStandIn {
 export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptions = {}): Promise<EventStoreDbStandIn> {
   const log = new StandInLog();
   const subscriptions = new SubscriptionRegistry();
+  const faults = new AppendFaults();
   if (options.systemEvents ?? true) seedSystemEvents(log);
 
   let server: Server | undefined;
@@ -65,8 +72,8 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
     const next = new Server();
     next.addService(streamsGrpc.StreamsService, {
       read: readHandler(log, subscriptions),
-      append: appendHandler(log),
-      batchAppend: batchAppendHandler(log),
+      append: appendHandler(log, faults),
+      batchAppend: batchAppendHandler(log, faults),
     });
     next.addService(serverFeaturesGrpc.ServerFeaturesService, {
       getSupportedMethods: serverFeaturesHandler({ batchAppend: options.batchAppend ?? true }),
@@ -103,6 +110,7 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
       if (outcome.kind === 'wrongExpectedVersion' || !outcome.position) throw new Error('system append failed');
       return outcome.position;
     },
+    failNextAppend: (stream, fault = {}) => faults.add(stream, fault),
     dropSubscriptions: (dropStatus = {}) => subscriptions.dropAll(dropStatus),
     async stop() {
       const current = server;
