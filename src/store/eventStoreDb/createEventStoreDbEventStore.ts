@@ -6,6 +6,9 @@ import { followAll } from './followAll.ts';
 import { headPositionFromClient } from './headPosition.ts';
 import { readAllWithClient } from './readAll.ts';
 import { readStreamFromClient, streamRevisionFromClient } from './readStream.ts';
+import type { SkippedRecord } from './toRecordedEvent.ts';
+
+export type { SkippedRecord };
 
 export interface EventStoreDbEventStoreOptions {
   /**
@@ -23,6 +26,12 @@ export interface EventStoreDbEventStoreOptions {
    * `StoreUnavailableError`. Defaults to unlimited: a subscription outlives a server restart.
    */
   readonly maxResubscribeAttempts?: number;
+  /**
+   * Told of every record a `$all` read or subscription passed over because it is not a
+   * statuscast event: a hard delete's `$streamDeleted` tombstone, metadata, bytes written by
+   * someone else under a matching stream name. Defaults to ignoring them.
+   */
+  readonly onSkippedRecord?: (record: SkippedRecord) => void;
 }
 
 /**
@@ -35,6 +44,8 @@ export interface EventStoreDbEventStoreOptions {
  * - `{commit, prepare}` positions map one to one onto ours, as bigints.
  * - `readAll` and `subscribeToAll` filter on the server by stream-name prefix; without a
  *   filter they exclude the server's own (`$`-typed) events, which `headPosition` ignores too.
+ *   Records under a matching name that statuscast did not write (tombstones, bytes) are
+ *   passed over and reported to `onSkippedRecord`.
  * - Subscriptions resume after a drop from the last position they delivered.
  *
  * Read models and their checkpoints do not live here: with this store each node keeps its
@@ -52,6 +63,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOpti
 
   const closedError = () => new StoreUnavailableError('the EventStoreDB event store is closed');
   const headPosition = () => headPositionFromClient(client);
+  const onSkipped = options.onSkippedRecord ?? (() => undefined);
 
   function guarded<T>(operation: () => Promise<T>): Promise<T> {
     return closed ? Promise.reject(closedError()) : operation();
@@ -66,13 +78,14 @@ export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOpti
     appendToStreams: (appends) => guarded(() => appendToStreamsWithClient(client, appends, headPosition)),
     readStream: (stream, readOptions) => guardedRead(() => readStreamFromClient(client, stream, readOptions)),
     streamRevision: (stream) => guarded(() => streamRevisionFromClient(client, stream)),
-    readAll: (readOptions) => guardedRead(() => readAllWithClient(client, readOptions)),
+    readAll: (readOptions) => guardedRead(() => readAllWithClient(client, readOptions, onSkipped)),
     headPosition: () => guarded(headPosition),
     subscribeToAll(subscribeOptions) {
       if (closed) throw closedError();
       const subscription = followAll(client, subscribeOptions, policy, {
         headPosition,
         onClose: (ended) => subscriptions.delete(ended),
+        onSkipped,
       });
       subscriptions.add(subscription);
       return subscription;

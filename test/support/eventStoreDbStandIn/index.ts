@@ -2,7 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import serverFeaturesGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
 import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import { type AppendFault, AppendFaults } from './appendFaults.ts';
-import { appendHandler, batchAppendHandler } from './appendHandlers.ts';
+import { appendHandler, batchAppendHandler, DEFAULT_MAX_APPEND_SIZE } from './appendHandlers.ts';
 import { type DropStatus, SubscriptionRegistry, type SubscriptionRequest } from './allSubscription.ts';
 import { readHandler } from './readHandler.ts';
 import { serverFeaturesHandler } from './serverFeatures.ts';
@@ -23,6 +23,8 @@ export interface EventStoreDbStandInOptions {
    * has them, so adapters must skip what is not theirs. Defaults to true.
    */
   readonly systemEvents?: boolean;
+  /** The server's `MaxAppendSize` in bytes. Defaults to 1 MiB, the server's default. */
+  readonly maxAppendSize?: number;
 }
 
 /**
@@ -30,9 +32,10 @@ export interface EventStoreDbStandInOptions {
  * 127.0.0.1 (insecure) implementing, with the service definitions shipped inside
  * `@eventstore/db-client`, the subset of the protocol the statuscast adapter and the client
  * use: `ServerFeatures.GetSupportedMethods`, `Streams.Append`, `Streams.BatchAppend` and
- * `Streams.Read` (stream reads, `$all` reads and `$all` subscriptions). It is not EventStoreDB:
- * no persistence, no projections, no ACLs, no stream metadata, deletes or persistent
- * subscriptions. See docs/eventstoredb.md for what only a real server verifies.
+ * `Streams.Read` (stream reads, `$all` reads and `$all` subscriptions), hard deletes
+ * (tombstones) and the maximum append size. It is not EventStoreDB: no persistence, no
+ * projections, no ACLs, no soft deletes, no truncation by stream metadata (metadata streams
+ * are stored like any other), no persistent subscriptions. See docs/eventstoredb.md for what only a real server verifies.
  */
 export interface EventStoreDbStandIn {
   /** `esdb://127.0.0.1:<port>?tls=false`. */
@@ -51,6 +54,8 @@ export interface EventStoreDbStandIn {
    * confirm in time; with `written: true` the events were written all the same.
    */
   failNextAppend(stream: string, fault?: AppendFault): void;
+  /** Hard-deletes a stream: a `$streamDeleted` tombstone in `$all`, and the stream can never be read or appended again. */
+  tombstoneStream(stream: string): LogPosition;
   /** Ends every open `$all` subscription from the server side; returns how many. */
   dropSubscriptions(dropStatus?: DropStatus): number;
   /** The node goes away: every call ends and the port refuses connections. Keeps the data. */
@@ -72,8 +77,8 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
     const next = new Server();
     next.addService(streamsGrpc.StreamsService, {
       read: readHandler(log, subscriptions),
-      append: appendHandler(log, faults),
-      batchAppend: batchAppendHandler(log, faults),
+      append: appendHandler(log, faults, options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE),
+      batchAppend: batchAppendHandler(log, faults, options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE),
     });
     next.addService(serverFeaturesGrpc.ServerFeaturesService, {
       getSupportedMethods: serverFeaturesHandler({ batchAppend: options.batchAppend ?? true }),
@@ -107,10 +112,11 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
       const outcome = log.append(`$stats-127.0.0.1:${port}`, 'any', [
         systemEvent('$statsCollected', { sample: systemEventCount }),
       ]);
-      if (outcome.kind === 'wrongExpectedVersion' || !outcome.position) throw new Error('system append failed');
+      if (outcome.kind === 'wrongExpectedVersion' || outcome.kind === 'streamDeleted' || !outcome.position) throw new Error('system append failed');
       return outcome.position;
     },
     failNextAppend: (stream, fault = {}) => faults.add(stream, fault),
+    tombstoneStream: (stream) => log.tombstone(stream),
     dropSubscriptions: (dropStatus = {}) => subscriptions.dropAll(dropStatus),
     async stop() {
       const current = server;

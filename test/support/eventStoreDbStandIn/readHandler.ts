@@ -2,7 +2,7 @@ import { type handleServerStreamingCall, type ServerWritableStream, status } fro
 import type { ReadReq as ReadReqMessage, ReadResp as ReadRespMessage } from '@eventstore/db-client/generated/streams_pb.js';
 import { runAllSubscription, type SubscriptionRegistry } from './allSubscription.ts';
 import { filterFrom, type StandInFilter } from './eventFilter.ts';
-import { ReadReq, ReadResp, toReadEventResponse, toStreamIdentifier, streamNameOf, writeWithBackpressure } from './protocol.ts';
+import { ReadReq, ReadResp, streamDeletedError, toReadEventResponse, toStreamIdentifier, streamNameOf, writeWithBackpressure } from './protocol.ts';
 import { compareLogPositions, type LogPosition, type StandInLog, type StoredEvent } from './standInLog.ts';
 
 type ReadCall = ServerWritableStream<ReadReqMessage, ReadRespMessage>;
@@ -35,7 +35,7 @@ export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry
     const countCase = options.getCountOptionCase();
 
     if (streamCase === StreamOptionCase.STREAM && countCase === CountOptionCase.COUNT && !filter) {
-      await readStream(call, options, backwards, structuredIds);
+      if ((await readStream(call, options, backwards, structuredIds)) === 'failed') return;
     } else if (streamCase === StreamOptionCase.ALL && countCase === CountOptionCase.COUNT) {
       await readAll(call, options, backwards, filter, structuredIds);
     } else if (streamCase === StreamOptionCase.ALL && countCase === CountOptionCase.SUBSCRIPTION && !backwards) {
@@ -48,9 +48,14 @@ export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry
     call.end();
   }
 
-  async function readStream(call: ReadCall, options: ReadReqMessage.Options, backwards: boolean, structuredIds: boolean) {
+  async function readStream(call: ReadCall, options: ReadReqMessage.Options, backwards: boolean, structuredIds: boolean): Promise<'failed' | undefined> {
     const streamOptions = options.getStream()!;
     const name = streamNameOf(streamOptions.getStreamIdentifier());
+    if (log.isDeleted(name)) {
+      // A hard-deleted stream reads as an error, never as empty (`ReadStreamResult.StreamDeleted`).
+      call.emit('error', streamDeletedError(name));
+      return 'failed';
+    }
     const events = log.streamEvents(name);
     if (!events) {
       const notFound = new ReadResp.StreamNotFound().setStreamIdentifier(toStreamIdentifier(name));
@@ -68,6 +73,7 @@ export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry
       index += backwards ? -1 : 1;
       remaining--;
     }
+    return undefined;
   }
 
   /** `$all` reads include the event at the start position, unlike subscriptions. */
