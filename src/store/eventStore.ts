@@ -146,6 +146,26 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** The stream was deleted for good in the engine (an EventStoreDB hard delete); it can be neither read nor appended to. */
+export class StreamDeletedError extends Error {
+  override readonly name = 'StreamDeletedError';
+  constructor(readonly stream: string) {
+    super(`stream ${stream} was deleted from the event store`);
+  }
+}
+
+/** One stream's append is larger than the engine accepts at once (EventStoreDB `MaxAppendSize`). */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly stream: string,
+    /** The engine's limit in bytes, when it said. */
+    readonly maxAppendSize: number | null,
+  ) {
+    super(`stream ${stream}: the append exceeds the event store's maximum append size${maxAppendSize === null ? '' : ` (${maxAppendSize} bytes)`}`);
+  }
+}
+
 /**
  * Some streams of a multi-stream append were written before another failed (engines without
  * multi-stream transactions). `written` holds the results of the first `written.length`

@@ -5,12 +5,14 @@ import { evolve, initialState, type Job } from '../domain/job/state.ts';
 import { asJobEvent } from './asJobEvent.ts';
 import { eventIdFor } from './eventIds.ts';
 import {
+  AppendTooLargeError,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
   PartialAppendError,
   type StreamAppend,
+  StreamDeletedError,
   WrongExpectedRevisionError,
 } from './eventStore.ts';
 import type { JobDirectory } from './jobDirectory.ts';
@@ -97,12 +99,26 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
     const pendingEvents = new Map<string, NewEvent[]>();
     const decided: { index: number; outcome: CommandOutcome }[] = [];
     const appendedIndexes: { index: number; jobId: string; eventIndex: number }[] = [];
+    const refused = new Map<string, string>();
 
     for (const index of indexes) {
       const { command, metadata } = envelopes[index]!;
       const jobId = command.data.job_id;
+      if (refused.has(jobId)) {
+        outcomes[index] = { outcome: 'rejected', reason: refused.get(jobId)! };
+        continue;
+      }
       if (!after.has(jobId)) {
-        const job = await load(jobId);
+        let job: Job;
+        try {
+          job = await load(jobId);
+        } catch (error) {
+          const reason = refusalOf(error);
+          if (reason === undefined) throw error;
+          refused.set(jobId, reason);
+          outcomes[index] = { outcome: 'rejected', reason };
+          continue;
+        }
         before.set(jobId, job);
         after.set(jobId, job);
       }
@@ -155,10 +171,16 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
       settle(await store.appendToStreams(appends));
     } catch (error) {
       const written = error instanceof PartialAppendError ? error.written : [];
+      const cause = error instanceof PartialAppendError ? error.cause : error;
       // Whatever was decided for the jobs not written may be stale now; read them afresh.
       for (const jobId of jobs.slice(written.length)) cache.delete(jobId);
       settle(written);
-      throw error instanceof PartialAppendError ? error.cause : error;
+      // A job the store refuses for good is rejected; the next pass appends the others.
+      const reason = refusalOf(cause);
+      const failedJob = jobs[written.length];
+      if (reason === undefined || failedJob === undefined) throw cause;
+      for (const { index, jobId } of appendedIndexes) if (jobId === failedJob) outcomes[index] = { outcome: 'rejected', reason };
+      for (const { index } of decided) if (envelopes[index]!.command.data.job_id === failedJob) outcomes[index] = { outcome: 'rejected', reason };
     }
   }
 
@@ -179,6 +201,16 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
       });
     },
   };
+}
+
+/** Why the store will never take this job's events, or `undefined` for a failure worth retrying. */
+function refusalOf(error: unknown): string | undefined {
+  if (error instanceof StreamDeletedError) return "the job's stream was deleted from the event store; nothing more can be appended to it";
+  if (error instanceof AppendTooLargeError) {
+    const limit = error.maxAppendSize === null ? '' : ` (${error.maxAppendSize} bytes)`;
+    return `the job's events in this request exceed the event store's maximum append size${limit}; send fewer or smaller messages per request`;
+  }
+  return undefined;
 }
 
 function expectedRevisionOf(job: Job): ExpectedRevision {

@@ -53,6 +53,14 @@ export interface EventStoreDbEventStoreOptions {
  */
 export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOptions): EventStore {
   const client = EventStoreDBClient.connectionString(toClientConnectionString(options.connectionString));
+  // The client parsed the setting into a getter it keeps protected; read it there rather than parse twice.
+  if ((client as unknown as { readonly throwOnAppendFailure: boolean }).throwOnAppendFailure === false) {
+    // With it the client resolves a refused append as `{ success: false }` with a wrong
+    // revision (client 6.2 `batchAppend.js` reads `hasCurrentStreamRevision()` as the
+    // revision), which the adapter would take for a durable write.
+    void client.dispose();
+    throw new Error('EVENTSTORE_CONNECTION_STRING sets throwOnAppendFailure=false; statuscast needs append failures as errors: remove the setting');
+  }
   const policy = {
     initialDelayMs: options.resubscribeDelayMs ?? 100,
     maxDelayMs: options.maxResubscribeDelayMs ?? 5_000,

@@ -32,7 +32,7 @@ export async function* readStreamFromClient(
   } catch (error) {
     finished = true;
     if (error instanceof StreamNotFoundError) return;
-    throw translateError(error);
+    throw translateError(error, undefined, stream);
   } finally {
     // A consumer that stopped early leaves the call open on the server; end it.
     if (!finished) {
@@ -50,6 +50,6 @@ export async function streamRevisionFromClient(client: EventStoreDBClient, strea
     return newest?.event ? toRevision(newest.event.revision) : null;
   } catch (error) {
     if (error instanceof StreamNotFoundError) return null;
-    throw translateError(error);
+    throw translateError(error, undefined, stream);
   }
 }
