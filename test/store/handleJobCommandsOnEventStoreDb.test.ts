@@ -97,3 +97,46 @@ describe('command handler on EventStoreDB (stand-in): a batch spanning several j
     expect(await reported('timeout-a')).toEqual(['a0']);
   });
 });
+
+/**
+ * A client on a follower (or left on the old leader after a failover) reads stale data
+ * unless a read requires the leader. Appends always go to the leader.
+ */
+describe('command handler on EventStoreDB (stand-in): a lagging follower serves the reads', () => {
+  let standIn: EventStoreDbStandIn;
+  const stores: EventStore[] = [];
+
+  beforeEach(async () => {
+    standIn = await startEventStoreDbStandIn();
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await standIn.stop();
+  });
+
+  function node(): IngestStatus {
+    const store = createEventStoreDbEventStore({ connectionString: standIn.connectionString });
+    stores.push(store);
+    const handler = createJobCommandHandler({ store, directory: createJobDirectory(store) });
+    return createIngestStatus({ handler, logger: pino({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }) });
+  }
+  const context = { source: 'http' as const, ingestedBy: 'worker' };
+
+  it('reports a durable append as appended, and another node decides on the current stream', async () => {
+    const first = node();
+    const second = node();
+    await first(status({ job_id: 'lag-job', message: 'm0' }), context);
+    standIn.lagFollower();
+
+    // The read-back after the append must not come from the follower …
+    const [appended] = await first(status({ job_id: 'lag-job', message: 'm1' }), context);
+    expect(appended).toMatchObject({ outcome: 'appended', revision: 2 });
+    // … nor the stream read of a node that has not folded the job yet.
+    const [next] = await second(status({ job_id: 'lag-job', message: 'm2' }), context);
+    expect(next).toMatchObject({ outcome: 'appended', revision: 3 });
+
+    standIn.catchUpFollower();
+    const events = await collect(stores[0]!.readStream(jobStreamName('lag-job')));
+    expect(events.map((e) => e.data['message'])).toEqual([undefined, 'm0', 'm1', 'm2']);
+  });
+});

@@ -1,5 +1,5 @@
 import { type EventStoreDBClient, jsonEvent, type JSONType } from '@eventstore/db-client';
-import { type AppendResult, collect, PartialAppendError, type StreamAppend } from '../eventStore.ts';
+import { type AppendResult, collect, PartialAppendError, StoreUnavailableError, type StreamAppend } from '../eventStore.ts';
 import { type GlobalPosition, position } from '../position.ts';
 import { toClientExpectedRevision } from './expectedRevision.ts';
 import { toRevision } from './positions.ts';
@@ -61,14 +61,16 @@ async function appendOne(
   }
 
   // The append answer carries one position at most, and on an idempotent retry not the
-  // events' own; read the events back for the position of each. One more event than we
-  // wrote tells whether the stream has moved on since (only possible on a retry).
+  // events' own; read the events back (from the leader, see readStream) for the position of
+  // each. One more event than we wrote tells whether the stream has moved on since (only
+  // possible on a retry). The events are durable whatever this read finds: a read that does
+  // not find them is the store failing to answer, never a 500 — a retry is recognised by id.
   const firstRevision = lastRevision - events.length + 1;
   const stored = await collect(readStreamFromClient(client, stream, { fromRevision: firstRevision, maxCount: events.length + 1 }));
   const written = events.map((event, index) => {
     const found = stored[index];
     if (!found || found.id !== event.id) {
-      throw new Error(`stream ${stream}: revision ${firstRevision + index} does not hold event ${event.id} after appending it`);
+      throw new StoreUnavailableError(`stream ${stream}: revision ${firstRevision + index} does not hold event ${event.id} right after appending it`);
     }
     return { revision: found.revision, position: found.position };
   });

@@ -4,9 +4,9 @@ import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import { type AppendFault, AppendFaults } from './appendFaults.ts';
 import { appendHandler, batchAppendHandler, DEFAULT_MAX_APPEND_SIZE } from './appendHandlers.ts';
 import { type DropStatus, SubscriptionRegistry, type SubscriptionRequest } from './allSubscription.ts';
-import { readHandler } from './readHandler.ts';
+import { type FollowerView, readHandler } from './readHandler.ts';
 import { serverFeaturesHandler } from './serverFeatures.ts';
-import { FIRST_LOG_POSITION, type LogPosition, StandInLog } from './standInLog.ts';
+import { compareLogPositions, FIRST_LOG_POSITION, type LogPosition, StandInLog } from './standInLog.ts';
 
 export type { DropStatus, LogPosition, SubscriptionRequest };
 export { FIRST_LOG_POSITION };
@@ -54,6 +54,12 @@ export interface EventStoreDbStandIn {
    * confirm in time; with `written: true` the events were written all the same.
    */
   failNextAppend(stream: string, fault?: AppendFault): void;
+  /**
+   * From now on reads that do not require the leader see the log as it is now, as from a
+   * follower that stopped replicating (see `FollowerView`); `catchUpFollower` ends it.
+   */
+  lagFollower(): void;
+  catchUpFollower(): void;
   /** Hard-deletes a stream: a `$streamDeleted` tombstone in `$all`, and the stream can never be read or appended again. */
   tombstoneStream(stream: string): LogPosition;
   /** Ends every open `$all` subscription from the server side; returns how many. */
@@ -68,6 +74,15 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
   const log = new StandInLog();
   const subscriptions = new SubscriptionRegistry();
   const faults = new AppendFaults();
+  let replicatedUpTo: LogPosition | null | undefined;
+  const follower: FollowerView = {
+    visible(call) {
+      const requiresLeader = call.metadata.get('requires-leader')[0] === 'true';
+      const limit = replicatedUpTo;
+      if (requiresLeader || limit === undefined) return () => true;
+      return (event) => limit !== null && compareLogPositions(event.position, limit) <= 0;
+    },
+  };
   if (options.systemEvents ?? true) seedSystemEvents(log);
 
   let server: Server | undefined;
@@ -76,7 +91,7 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
   async function listen(): Promise<void> {
     const next = new Server();
     next.addService(streamsGrpc.StreamsService, {
-      read: readHandler(log, subscriptions),
+      read: readHandler(log, subscriptions, follower),
       append: appendHandler(log, faults, options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE),
       batchAppend: batchAppendHandler(log, faults, options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE),
     });
@@ -117,6 +132,12 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
     },
     failNextAppend: (stream, fault = {}) => faults.add(stream, fault),
     tombstoneStream: (stream) => log.tombstone(stream),
+    lagFollower() {
+      replicatedUpTo = log.events.at(-1)?.position ?? null;
+    },
+    catchUpFollower() {
+      replicatedUpTo = undefined;
+    },
     dropSubscriptions: (dropStatus = {}) => subscriptions.dropAll(dropStatus),
     async stop() {
       const current = server;
