@@ -44,7 +44,12 @@ export interface EventStore {
    */
   subscribeToAll(options: SubscribeToAllOptions): AllSubscription;
 
-  /** The position of the newest event in `$all`, or `null` for an empty store. */
+  /**
+   * The position of the newest record in `$all`, or `null` for an empty store. Every position
+   * the store issues — an event's or a subscription checkpoint's — is at or before it, so a
+   * resume point after it was not issued by this store. On an engine that writes records of
+   * its own (EventStoreDB) the head may be such a record.
+   */
   headPosition(): Promise<GlobalPosition | null>;
 
   close(): Promise<void>;

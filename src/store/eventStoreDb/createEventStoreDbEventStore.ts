@@ -43,7 +43,8 @@ export interface EventStoreDbEventStoreOptions {
  *   through the event ids.
  * - `{commit, prepare}` positions map one to one onto ours, as bigints.
  * - `readAll` and `subscribeToAll` filter on the server by stream-name prefix; without a
- *   filter they exclude the server's own (`$`-typed) events, which `headPosition` ignores too.
+ *   filter they exclude the server's own (`$`-typed) events. `headPosition` is the newest
+ *   record of any kind, since the server issues checkpoints at its own records too.
  *   Records under a matching name that statuscast did not write (tombstones, bytes) are
  *   passed over and reported to `onSkippedRecord`.
  * - Subscriptions resume after a drop from the last position they delivered.
