@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { JOB_STREAM_PREFIX } from '../domain/job/events.ts';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { EventStore } from './eventStore.ts';
@@ -29,8 +30,32 @@ export async function createEventStore(config: Config, observers: EventStoreObse
         labelNames: ['reason'],
         registers: [observers.metrics.registry],
       });
+    const truncating =
+      observers.metrics &&
+      new Gauge({
+        name: 'statuscast_store_truncating_job_streams',
+        help: 'Job streams whose metadata sets $maxCount, $maxAge or $tb (their events expire), as found at start',
+        registers: [observers.metrics.registry],
+      });
     return createEventStoreDbEventStore({
       connectionString: config.eventStoreConnectionString,
+      retentionCheck: {
+        streamNamePrefixes: [JOB_STREAM_PREFIX],
+        report(outcome) {
+          if (outcome instanceof Error) {
+            logger?.warn({ err: { name: outcome.name, message: outcome.message } }, 'could not check job streams for truncating metadata');
+            return;
+          }
+          truncating?.set(outcome.size);
+          if (outcome.size === 0) return;
+          // Names and settings of the first 20; the count says how many there are in all.
+          const streams = Object.fromEntries([...outcome].slice(0, 20));
+          logger?.warn(
+            { count: outcome.size, streams },
+            'job streams carry truncating metadata ($maxCount/$maxAge/$tb): their older events expire and replay by revision is incomplete; remove the settings (see docs/eventstoredb.md)',
+          );
+        },
+      },
       onSkippedRecord(record) {
         skipped?.inc({ reason: record.reason });
         logger?.warn(

@@ -6,9 +6,10 @@ import { followAll } from './followAll.ts';
 import { headPositionFromClient } from './headPosition.ts';
 import { readAllWithClient } from './readAll.ts';
 import { readStreamFromClient, streamRevisionFromClient } from './readStream.ts';
+import { findTruncatingStreams, type TruncatingSettings } from './findTruncatingStreams.ts';
 import type { SkippedRecord } from './toRecordedEvent.ts';
 
-export type { SkippedRecord };
+export type { SkippedRecord, TruncatingSettings };
 
 export interface EventStoreDbEventStoreOptions {
   /**
@@ -32,6 +33,16 @@ export interface EventStoreDbEventStoreOptions {
    * someone else under a matching stream name. Defaults to ignoring them.
    */
   readonly onSkippedRecord?: (record: SkippedRecord) => void;
+  /**
+   * Checks once, in the background after connecting, which streams under these prefixes
+   * carry truncating metadata (`$maxCount`, `$maxAge`, `$tb`): their events expire, so
+   * replay by revision is no longer complete. `report` gets every such stream (an empty
+   * map when there are none); a failed check is reported as `Error`. Defaults to no check.
+   */
+  readonly retentionCheck?: {
+    readonly streamNamePrefixes: readonly string[];
+    report(outcome: Map<string, TruncatingSettings> | Error): void;
+  };
 }
 
 /**
@@ -69,6 +80,15 @@ export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOpti
   };
   const subscriptions = new Set<AllSubscription>();
   let closed = false;
+  const check = options.retentionCheck;
+  // Ended and awaited by close(): the client's dispose() waits for every call it started.
+  const stopChecking = new AbortController();
+  const checking = check
+    ? findTruncatingStreams(client, check.streamNamePrefixes, stopChecking.signal).then(
+      (streams) => !closed && check.report(streams),
+        (error: unknown) => !closed && check.report(error instanceof Error ? error : new Error(String(error))),
+      )
+    : undefined;
 
   const closedError = () => new StoreUnavailableError('the EventStoreDB event store is closed');
   const headPosition = () => headPositionFromClient(client);
@@ -103,6 +123,8 @@ export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOpti
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      stopChecking.abort();
+      await checking;
       await client.dispose();
     },
   };
