@@ -99,7 +99,8 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
     try {
       const settlement: Settlement = stopping ? { kind: 'abandon', reason: 'stopping' } : await settlementFor(entry);
       if (settlement.kind === 'abandon' && settlement.reason !== 'stopping' && !stopping) {
-        const delayMs = retryDelay.delayFor(message.deliveryCount ?? 1);
+        // The SDK reports the AMQP `delivery-count`, the deliveries *before* this one (0 first).
+        const delayMs = retryDelay.delayFor((message.deliveryCount ?? 0) + 1);
         logger.warn({ message_id: entry.messageKey, delivery_count: message.deliveryCount, delay_ms: delayMs, reason: settlement.reason }, 'transient failure; abandoning the message after a pause');
         await retryDelay.wait(delayMs);
       }

@@ -18,7 +18,7 @@ export interface OutgoingMessage {
  * A STAND-IN for one Azure Service Bus topic subscription and its receivers, for tests only:
  * in-memory, one process, no AMQP. It models what statuscast's consumer relies on —
  * peek-lock delivery, settlement (complete, abandon, dead-letter with reason and
- * description), redelivery with a growing `deliveryCount`, dead-lettering past
+ * description), redelivery with a growing `deliveryCount` (0 on the first delivery, as the SDK reports it), dead-lettering past
  * `maxDeliveryCount`, lock expiry — and records every settlement call. It is not Service Bus:
  * no sessions, no lock timers (locks expire only when a test says so), no TTL, no partitions.
  */
