@@ -33,6 +33,12 @@ export interface ServiceBusConsumerOptions {
   readonly retryDelayMs?: number;
   /** Longest such pause. Defaults to 30 s. */
   readonly maxRetryDelayMs?: number;
+  /**
+   * How long a message is held while the store is unavailable, retried in place with the
+   * same pauses, before it is abandoned after all. Defaults to 25 min, inside the receiver's
+   * 30 min of automatic lock renewal (`openServiceBusReceiver`).
+   */
+  readonly maxHoldMs?: number;
   /** Opens the receiver. Defaults to a peek-lock receiver from `connectionString`; tests pass a stand-in. */
   readonly openReceiver?: () => OpenedReceiver;
 }
@@ -66,6 +72,7 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
   const logger = options.logger.child({ component: 'servicebus', namespace: namespaceOf(options.connectionString), topic, subscription });
   const metrics = serviceBusMetrics(options.metrics.registry);
   const retryDelay = createRetryDelay(options.retryDelayMs ?? 1_000, options.maxRetryDelayMs ?? 30_000);
+  const maxHoldMs = options.maxHoldMs ?? 25 * 60_000;
   const inFlight = new Set<InFlightMessage>();
   const idleWaiters = new Set<() => void>();
   // Aborting cancels the SDK's connection retry cycle, which `close()` alone waits out.
@@ -92,12 +99,42 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
     }
   }
 
+  /**
+   * While the store is unavailable the message is held, not abandoned: every abandon is a
+   * delivery, and Service Bus dead-letters a message at its `maxDeliveryCount`-th (10 by
+   * default; with pauses of 1 s doubling to 30 s, an outage of about three minutes). Held, it
+   * keeps its lock (the SDK renews it) and its concurrency slot, so once every slot waits on
+   * the store nothing more is delivered: receiving pauses for the outage. It is retried in
+   * place, with the same pauses, until the store answers, the consumer stops, or `maxHoldMs`.
+   */
+  async function settlementWhileStoreIsDown(entry: InFlightMessage, first: Settlement): Promise<Settlement> {
+    let settlement = first;
+    const heldSince = Date.now();
+    for (let attempt = 1; isStoreDown(settlement) && !stopping && Date.now() - heldSince < maxHoldMs; attempt++) {
+      const delayMs = retryDelay.delayFor(attempt);
+      if (attempt === 1) {
+        logger.warn({ message_id: entry.messageKey, delay_ms: delayMs }, 'the event store is unavailable; holding the message and retrying it in place');
+      }
+      metrics.held.inc();
+      try {
+        await retryDelay.wait(delayMs);
+      } finally {
+        metrics.held.dec();
+      }
+      if (stopping) return { kind: 'abandon', reason: 'stopping' };
+      settlement = await settlementFor(entry);
+    }
+    return settlement;
+  }
+
   async function processMessage(message: ServiceBusReceivedMessage): Promise<void> {
     const entry: InFlightMessage = { message, messageKey: messageIdText(message.messageId), settled: false };
     inFlight.add(entry);
     metrics.inFlight.set(inFlight.size);
     try {
-      const settlement: Settlement = stopping ? { kind: 'abandon', reason: 'stopping' } : await settlementFor(entry);
+      const settlement: Settlement = stopping
+        ? { kind: 'abandon', reason: 'stopping' }
+        : await settlementWhileStoreIsDown(entry, await settlementFor(entry));
       if (settlement.kind === 'abandon' && settlement.reason !== 'stopping' && !stopping) {
         // The SDK reports the AMQP `delivery-count`, the deliveries *before* this one (0 first).
         const delayMs = retryDelay.delayFor((message.deliveryCount ?? 0) + 1);
@@ -175,6 +212,10 @@ function namespaceOf(connectionString: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isStoreDown(settlement: Settlement): boolean {
+  return settlement.kind === 'abandon' && settlement.reason === 'store_unavailable';
 }
 
 function isBatch(value: unknown): boolean {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobStreamName } from '../../../src/domain/job/events.ts';
+import { StoreUnavailableError } from '../../../src/store/eventStore.ts';
 import { createServiceBusStandIn } from '../../support/serviceBusStandIn/index.ts';
 import { status } from '../../support/testServer.ts';
 import { type ServiceBusTestServer, settlementsOf, startServiceBusTestServer } from './support/serviceBusTestServer.ts';
@@ -42,5 +43,50 @@ describe('Service Bus ingest against the SDK as it behaves', () => {
       [4, 64],
     ]);
     expect(settlementsOf(s.standIn, seq)).toHaveLength(10);
+  });
+});
+
+/**
+ * A store outage longer than the broker's patience. Service Bus dead-letters a message at its
+ * `maxDeliveryCount`-th delivery (10 by default), and every abandon is a delivery; with pauses
+ * of 1 s doubling to 30 s that is about 3 minutes. Real timings, on a clock scaled 1:1000
+ * (every duration the consumer and the test use is divided by 1000).
+ */
+describe('Service Bus ingest: a ten-minute store outage (clock scaled 1:1000)', () => {
+  const SCALE = 1 / 1000;
+  const servers: ServiceBusTestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  it('dead-letters nothing, holds no more messages than it processes at once, and completes everything once the store is back', async () => {
+    const standIn = createServiceBusStandIn({ maxDeliveryCount: 10 });
+    const s = await startServiceBusTestServer({
+      standIn,
+      consumer: { maxConcurrentCalls: 2, retryDelayMs: 1_000 * SCALE, maxRetryDelayMs: 30_000 * SCALE },
+    });
+    servers.push(s);
+    const store = s.t.server.store;
+    let down = true;
+    const { appendToStreams, readStream } = { appendToStreams: store.appendToStreams.bind(store), readStream: store.readStream.bind(store) };
+    store.appendToStreams = (appends) => (down ? Promise.reject(new StoreUnavailableError('store down')) : appendToStreams(appends));
+    store.readStream = (stream, options) => {
+      if (down) throw new StoreUnavailableError('store down');
+      return readStream(stream, options);
+    };
+    const sent = Array.from({ length: 5 }, (_, i) => standIn.send({ body: status({ job_id: `sb-outage-${i}` }), messageId: `outage-${i}` }));
+
+    await new Promise((resolve) => setTimeout(resolve, 10 * 60_000 * SCALE));
+    // Receiving paused: only the messages being processed were delivered, and none twice.
+    expect(standIn.messages.filter((m) => m.deliveryCount > 0).length).toBeLessThanOrEqual(2);
+    expect(standIn.deadLettered()).toEqual([]);
+    down = false;
+
+    for (const seq of sent) {
+      await expect.poll(() => settlementsOf(standIn, seq).at(-1)?.kind, { timeout: 10_000 }).toBe('complete');
+    }
+    expect(standIn.deadLettered()).toEqual([]);
+    expect(standIn.settlements.filter((r) => r.kind === 'abandon')).toEqual([]);
+    expect(standIn.messages.map((m) => m.deliveryCount)).toEqual([1, 1, 1, 1, 1]);
   });
 });
