@@ -55,6 +55,12 @@ export interface ServiceBusConsumer {
   stop(): Promise<void>;
   /** Messages being processed now. */
   readonly inFlight: number;
+  /**
+   * Resolves with the reason when the consumer gave up for good because the subscription
+   * cannot be read this way (it requires sessions); the process should exit. Never resolves
+   * otherwise.
+   */
+  readonly failed: Promise<Error>;
 }
 
 /**
@@ -81,6 +87,9 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
   let handle: { close(): Promise<void> } | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
+  let gaveUp = false;
+  let giveUp: (reason: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (giveUp = resolve));
 
   const settle = (entry: InFlightMessage, settlement: Settlement) =>
     settleMessage(opened!.receiver, entry, settlement, { logger, metrics });
@@ -151,6 +160,19 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
 
   async function processError({ error, errorSource }: ProcessErrorArgs): Promise<void> {
     if (stopping && error.name === 'AbortError') return;
+    if (requiresSessions(error)) {
+      if (gaveUp) return;
+      gaveUp = true;
+      // The SDK would retry the refused link for ever; nothing will change until the
+      // subscription is recreated without sessions, so stop and say so once.
+      const reason = new Error(
+        `Service Bus subscription ${topic}/${subscription} requires sessions; statuscast receives without sessions: use a subscription created with requiresSession=false`,
+      );
+      logger.error({ source: errorSource }, reason.message);
+      void (stopped ??= stop());
+      giveUp(reason);
+      return;
+    }
     metrics.receiverErrors.inc({ source: errorSource });
     // Only name, code and message: an SDK error object carries connection details.
     const code = (error as { code?: unknown }).code;
@@ -202,6 +224,7 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
     get inFlight() {
       return inFlight.size;
     },
+    failed,
   };
 }
 
@@ -212,6 +235,16 @@ function namespaceOf(connectionString: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The service refuses a non-session receive link on a session-enabled entity with
+ * `amqp:not-allowed`, which reaches `processError` as a `ServiceBusError` whose message starts
+ * `InvalidOperationError: It is not possible for an entity that requires sessions …`
+ * (core-amqp `ConditionErrorNameMapper`; service-bus 7.9 keeps the name for `GeneralError`s).
+ */
+function requiresSessions(error: Error): boolean {
+  return /entity that requires sessions/i.test(error.message);
 }
 
 function isStoreDown(settlement: Settlement): boolean {

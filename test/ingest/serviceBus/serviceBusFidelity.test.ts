@@ -90,3 +90,31 @@ describe('Service Bus ingest: a ten-minute store outage (clock scaled 1:1000)', 
     expect(standIn.messages.map((m) => m.deliveryCount)).toEqual([1, 1, 1, 1, 1]);
   });
 });
+
+describe('Service Bus ingest on a session-enabled subscription', () => {
+  it('fails with one clear line instead of retrying the receive link for ever', async () => {
+    const { logger, lines } = (() => {
+      let text = '';
+      const log = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => ((text += chunk), done()) }));
+      return { logger: log, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
+    })();
+    const standIn = createServiceBusStandIn({ requiresSession: true });
+    const s = await startServiceBusTestServer({ standIn, logger });
+    try {
+      const failure = await Promise.race([
+        s.t.server.serviceBus!.failed,
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000)),
+      ]);
+      expect(failure?.message).toMatch(/subscription status\/realtime requires sessions/);
+      const refusals = s.receiver.linkRefusals;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // It stopped asking.
+      expect(s.receiver.linkRefusals).toBe(refusals);
+      const errors = lines().filter((line) => (line['level'] as number) >= 50);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!['msg']).toMatch(/requires sessions/);
+    } finally {
+      await s.close();
+    }
+  });
+});

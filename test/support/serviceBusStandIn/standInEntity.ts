@@ -44,7 +44,11 @@ export class StandInEntity {
   private nextSequence = 1;
   private nextLock = 1;
 
-  constructor(readonly maxDeliveryCount: number) {}
+  constructor(
+    readonly maxDeliveryCount: number,
+    /** A session-enabled subscription: a non-session receiver's link is refused. */
+    readonly requiresSession = false,
+  ) {}
 
   add(message: Pick<StoredMessage, 'messageId' | 'body' | 'applicationProperties'>): StoredMessage {
     const stored: StoredMessage = { ...message, sequenceNumber: this.nextSequence++, deliveryCount: 0, state: 'available', lock: undefined };
