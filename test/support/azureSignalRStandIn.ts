@@ -50,8 +50,13 @@ export interface AzureSignalRStandIn {
   problems(): string[];
   /** Accepted group sends in arrival order. */
   groupSends(group?: string): RestCall[];
-  /** The next `count` REST calls are answered `status` (after being checked and recorded). */
-  failNext(count: number, status?: number): void;
+  /**
+   * The next `count` REST calls are answered `status` (after being checked and recorded).
+   * With `delivered`, a group send reaches the group's connections first: the service can
+   * answer 500 for a send that timed out inside it after it was delivered, which is why the
+   * official SDK does not repeat a send answered 500.
+   */
+  failNext(count: number, status?: number, options?: { readonly delivered?: boolean }): void;
   /** Every REST call from now on fails this way (`null`: back to normal). */
   setOutage(outage: Outage | null): void;
   /** Holds the next REST call that `matches` until released. */
@@ -73,7 +78,7 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     socket.once('close', () => clientSockets.delete(socket));
   };
   const holds: { matches: (call: RestCall) => boolean; arrived: (call: RestCall) => void; released: Promise<void> }[] = [];
-  let failures: { count: number; status: number } | null = null;
+  let failures: { count: number; status: number; delivered: boolean } | null = null;
   let outage: Outage | null = null;
   let seq = 0;
 
@@ -96,7 +101,11 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     if (outage !== null) return answer(res, call, outage.status, 'ServiceUnavailable', outage.retryAfterSeconds);
     if (failures !== null && failures.count > 0) {
       failures.count -= 1;
-      return answer(res, call, failures.status, 'ServiceUnavailable');
+      if (failures.delivered && call.problems.length === 0 && call.route.kind === 'send-to-group') {
+        clients.sendToGroup(call.route.group, call.message!.target, call.message!.arguments);
+      }
+      const code = failures.status === 429 ? 'TooManyRequests' : failures.status === 500 ? 'InternalServerError' : 'ServiceUnavailable';
+      return answer(res, call, failures.status, code);
     }
     if (call.problems.length > 0) {
       const status = call.problems.some((p) => p.startsWith('token') || p.startsWith('no Authorization')) ? 401 : call.route.kind === 'unknown' ? 404 : 400;
@@ -158,8 +167,8 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     },
     groupSends: (group) =>
       calls.filter((call) => call.route.kind === 'send-to-group' && call.status === 202 && (group === undefined || call.route.group === group)),
-    failNext(count, status = 503) {
-      failures = { count, status };
+    failNext(count, status = 503, options = {}) {
+      failures = { count, status, delivered: options.delivered ?? false };
     },
     setOutage(next) {
       outage = next;

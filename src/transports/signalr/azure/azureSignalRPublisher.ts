@@ -61,8 +61,10 @@ const PUBLISHER: Principal = {
  * Ingest never waits for it: events are queued in memory, one ordered lane per group (a
  * group's next send starts after the previous one ended, so each group receives its
  * messages in revision order, `timeline.event` before `status.latest`), with at most
- * `maxConcurrentSends` groups in flight. 429, 408, 5xx and network errors are retried with
- * exponential backoff and jitter; when the queue is full the oldest send is dropped. A send
+ * `maxConcurrentSends` groups in flight. Answers above 500, timeouts and connections that
+ * never opened are retried with exponential backoff and jitter; a 500 (possibly delivered
+ * inside the service) and a 429 (quota) are not, as the official SDK does not (see
+ * `restClient.ts`); when the queue is full the oldest send is dropped. A send
  * that is dropped or fails leaves a hole that clients repair by revision
  * (`GET /jobs/{id}/history?after=r`). Failures are counted and logged (throttled; no tokens).
  */
