@@ -7,6 +7,13 @@ import { inspectRestCall, type RestCall } from './azureSignalRStandInRest.ts';
 export type { RestCall, RestRoute } from './azureSignalRStandInRest.ts';
 export type { ClientTokenCheck, Delivered } from './azureSignalRStandInClients.ts';
 
+/**
+ * The largest REST request body the service accepts: 1 MB (a larger message is refused with
+ * 413 and never delivered; Azure SignalR Service limits, issue 16). Taken as 1 MiB here, the
+ * most a real service could accept, so the stand-in refuses nothing the service would take.
+ */
+export const MAX_REQUEST_BYTES = 1_048_576;
+
 /** How the stand-in misbehaves, for retry and outage tests. */
 export type Outage = { readonly status: number; readonly retryAfterSeconds?: number } | 'hang';
 
@@ -86,6 +93,12 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
 
   async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (Buffer.byteLength(body) > MAX_REQUEST_BYTES) {
+      // Refused before anything is delivered; recorded like any other call.
+      const call = await inspectRestCall(req, body, accessKey, hub, ++seq);
+      calls.push(call);
+      return answer(res, call, 413, 'RequestEntityTooLarge', undefined, `request body of ${Buffer.byteLength(body)} bytes exceeds ${MAX_REQUEST_BYTES}`);
+    }
     const call = await inspectRestCall(req, body, accessKey, hub, ++seq);
     calls.push(call);
     const hold = holds.findIndex((h) => h.matches(call));

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { jobStreamName } from '../../../../src/domain/job/events.ts';
+import { appendToStream } from '../../../../src/store/eventStore.ts';
 import type { Principal } from '../../../../src/auth/principal.ts';
 import { startAzureSignalRStandIn, type AzureSignalRStandIn, type RestCall } from '../../../support/azureSignalRStandIn.ts';
 import { eventually, status, type TestServer } from '../../../support/testServer.ts';
@@ -197,6 +200,42 @@ describe('Azure SignalR publisher (against the stand-in)', () => {
       expect(await metricValue(registry, 'statuscast_azure_signalr_sends_total', { outcome: 'failed' })).toBe(failedBefore + 1);
     });
   }
+});
+
+describe('Azure SignalR publisher and the 1 MB request limit', () => {
+  it('sends a small timeline.ref in place of an event too large for one request, so clients read it from history at once', async () => {
+    const standIn = await startAzureSignalRStandIn();
+    const t = await startAzureTestServer(standIn);
+    try {
+      const jobId = 'az-pub-huge';
+      expect((await t.ingest(status({ job_id: jobId, user_id: ALICE }))).status).toBe(202);
+      await eventually(() => sequence(standIn, jobGroup(jobId), jobId).length === 2, 10_000, 'the first event');
+      // An event larger than the service takes in one request, written by another producer
+      // (ingest bounds its own messages far below 1 MB).
+      const stream = jobStreamName(jobId);
+      await appendToStream(t.server.store, stream, [
+        {
+          id: randomUUID(),
+          type: 'StatusReported',
+          data: { ...status({ job_id: jobId, user_id: ALICE, message_id: 'huge' }), details: { blob: 'x'.repeat(1_200_000) }, artifact: null, cycle: null },
+          metadata: {},
+        },
+      ], 1);
+      const answeredTo = (group: string) => standIn.calls.filter((c) => c.route.kind === 'send-to-group' && c.route.group === group && c.status !== 0 && jobOf(c) === jobId);
+      await eventually(() => answeredTo(userGroup()).length >= 3 && answeredTo(jobGroup(jobId)).length >= 3, 10_000, 'the sends of revision 2');
+      const late = standIn.calls.filter((c) => c.route.kind === 'send-to-group' && c.route.group === jobGroup(jobId)).slice(2);
+      expect(late.map((c) => c.status)).not.toContain(413);
+      expect(late.map((c) => [c.message?.target, c.status])).toEqual([['timeline.ref', 202]]);
+      expect(late[0]!.message!.arguments[0]).toEqual({ job_id: jobId, revision: 2 });
+      const toUser = standIn.calls.filter((c) => c.route.kind === 'send-to-group' && c.route.group === userGroup() && jobOf(c) === jobId).slice(2);
+      expect(toUser.map((c) => c.message?.target)).toEqual(['timeline.ref']);
+      expect(argumentOf(toUser[0]!)).toMatchObject({ job_id: jobId, revision: 2, position: expect.stringMatching(/^\d+/) });
+      expect(standIn.problems()).toEqual([]);
+    } finally {
+      await t.close();
+      await standIn.close();
+    }
+  });
 });
 
 describe('Azure SignalR publisher when the service is down', () => {
