@@ -131,6 +131,10 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
       case 'add-user-to-group':
         clients.addUserToGroup(call.route.user, call.route.group, call.route.ttl);
         return answer(res, call, 200);
+      case 'remove-user-from-group':
+        // The service answers 200 whether or not the user was in the group.
+        clients.removeUserFromGroup(call.route.user, call.route.group);
+        return answer(res, call, 200);
       default:
         return answer(res, call, 404, 'NotFound');
     }

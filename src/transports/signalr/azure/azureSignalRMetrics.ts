@@ -23,7 +23,7 @@ export interface AzureSignalRMetrics {
   /** A send reached the service: counts `messagesSent` and append→send latency with the `azure-signalr` label. */
   delivered(target: string, recordedAtMs: number): void;
   queued(depth: number): void;
-  membership(outcome: 'added' | 'failed'): void;
+  membership(outcome: 'added' | 'removed' | 'failed'): void;
   negotiate(outcome: NegotiateOutcome): void;
 }
 

@@ -24,6 +24,11 @@ export interface AzureSignalRRest {
    * The membership ends after `ttlSeconds`, so it never outlives the client token it goes with.
    */
   addUserToGroup(user: string, group: string, ttlSeconds: number, signal: AbortSignal): Promise<RestOutcome>;
+  /**
+   * `DELETE /api/hubs/{hub}/users/{user}/groups/{group}`; the service answers 200 (also when
+   * the user was not in it) and takes the user's open connections out of the group too.
+   */
+  removeUserFromGroup(user: string, group: string, signal: AbortSignal): Promise<RestOutcome>;
 }
 
 export interface AzureSignalRRestOptions {
@@ -45,7 +50,7 @@ export function createAzureSignalRRest(options: AzureSignalRRestOptions): AzureS
   const { connection, hub } = options;
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
 
-  async function call(method: 'POST' | 'PUT', target: ServiceTarget, body: string | undefined, signal: AbortSignal): Promise<RestOutcome> {
+  async function call(method: 'POST' | 'PUT' | 'DELETE', target: ServiceTarget, body: string | undefined, signal: AbortSignal): Promise<RestOutcome> {
     const token = await signServiceToken(connection.accessKey, {
       audience: target.audience,
       expiresAtSeconds: Math.floor(Date.now() / 1000) + REST_TOKEN_LIFETIME_SECONDS,
@@ -81,7 +86,7 @@ export function createAzureSignalRRest(options: AzureSignalRRestOptions): AzureS
     } catch (error) {
       if (timedOut) return { kind: 'retryable', reason: 'timeout', status: null, retryAfterMs: null, detail: describeError(error) };
       // A connection that never opened delivered nothing; one lost later may have delivered.
-      if (method === 'PUT' || neverConnected(error)) {
+      if (method !== 'POST' || neverConnected(error)) {
         return { kind: 'retryable', reason: 'network', status: null, retryAfterMs: null, detail: describeError(error) };
       }
       return { kind: 'failed', status: null, detail: describeError(error) };
@@ -92,7 +97,7 @@ export function createAzureSignalRRest(options: AzureSignalRRestOptions): AzureS
     const { status } = response;
     if (status >= 200 && status < 300) return { kind: 'ok', status };
     const detail = `${status} ${serviceError(text)}`.trim();
-    if (retryableStatus(status, method === 'PUT')) {
+    if (retryableStatus(status, method !== 'POST')) {
       return { kind: 'retryable', reason: 'server-error', status, retryAfterMs: retryAfter(response.headers), detail };
     }
     if (status >= 500 || status === 429 || status === 408) return { kind: 'failed', status, detail };
@@ -103,6 +108,7 @@ export function createAzureSignalRRest(options: AzureSignalRRestOptions): AzureS
     sendToGroup: (group, body, signal) => call('POST', restTarget(connection, hub, ['groups', group, { action: ':send' }]), body, signal),
     addUserToGroup: (user, group, ttlSeconds, signal) =>
       call('PUT', restTarget(connection, hub, ['users', user, 'groups', group], { ttl: String(ttlSeconds) }), undefined, signal),
+    removeUserFromGroup: (user, group, signal) => call('DELETE', restTarget(connection, hub, ['users', user, 'groups', group]), undefined, signal),
   };
 }
 
@@ -112,8 +118,8 @@ export function createAzureSignalRRest(options: AzureSignalRRestOptions): AzureS
  * SDK also repeats an attempt its own timeout ended): a status above 500. Never 429: the Free
  * tier's daily message quota or a unit's rate limit, which a retry only spends again. Never a
  * 500 for a send: the service answers 500 for a send that timed out inside it, possibly after
- * delivering it (and billing it), so a repeat can deliver twice. A membership `PUT` is
- * idempotent, so a 500 or 408 there is repeated too.
+ * delivering it (and billing it), so a repeat can deliver twice. Membership calls (`PUT`,
+ * `DELETE`) are idempotent, so a 500 or 408 there is repeated too.
  */
 function retryableStatus(status: number, idempotent: boolean): boolean {
   if (status === 429) return false;
