@@ -51,6 +51,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A source that can never work as configured (a session-enabled subscription) ends the process.
+  void server.serviceBus?.failed.then((reason) => {
+    console.error(`statuscast: ${reason.message}`);
+    if (stopping) return;
+    stopping = true;
+    server.close().finally(() => process.exit(1));
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,10 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { StreamDeletedError } from '../store/eventStore.ts';
 import {
   AppError,
   type FieldError,
+  NotFoundError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -57,6 +59,8 @@ export function sendProblem(res: Response, error: unknown): void {
 /** Translates body-parser failures (broken JSON, too large, wrong charset) into our errors. */
 function asAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  // A job hard-deleted in the store reads as no job at all (and never tells whose it was).
+  if (error instanceof StreamDeletedError) return new NotFoundError('No such job.');
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
   switch ((error as { type: unknown }).type) {
     case 'entity.parse.failed':

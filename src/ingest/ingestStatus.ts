@@ -5,6 +5,7 @@ import { StoreUnavailableError, WrongExpectedRevisionError } from '../store/even
 import type { CommandEnvelope, CommandOutcome, JobCommandHandler } from '../store/handleJobCommands.ts';
 import { encodePosition } from '../store/position.ts';
 import type { TraceContext } from '../transports/liveFeed/types.ts';
+import { withDerivedMessageIds } from './derivedMessageIds.ts';
 import { parseStatusBody } from './statusMessageSchema.ts';
 
 /** Where a batch came from and who sent it; stored in every event's metadata. */
@@ -43,10 +44,11 @@ export function createIngestStatus(deps: {
   return async (body, context) => {
     const parsed = parseStatusBody(body);
     if (!parsed.ok) throw new ValidationError('One or more status messages are invalid; nothing was appended.', parsed.errors);
-    const commands =
+    const commands = withDerivedMessageIds(
       context.fallbackMessageId && parsed.commands.length === 1 && parsed.commands[0]!.data.message_id === null
         ? [{ ...parsed.commands[0]!, data: { ...parsed.commands[0]!.data, message_id: context.fallbackMessageId } }]
-        : parsed.commands;
+        : parsed.commands,
+    );
     const envelopes: CommandEnvelope[] = commands.map((command) => ({
       command,
       metadata: {

@@ -18,7 +18,10 @@ export interface EventStore {
    *
    * Resolves only once the events are durable. Rejects with `WrongExpectedRevisionError`
    * when any stream is not at its expected revision (nothing is written on the embedded
-   * store), or `StoreUnavailableError` when the engine cannot be reached.
+   * store), or `StoreUnavailableError` when the engine cannot be reached. An engine that
+   * writes stream by stream rejects a call that failed after writing some streams with
+   * `PartialAppendError`, which says which were written, so that a caller never decides and
+   * appends those again.
    */
   appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
 
@@ -41,7 +44,12 @@ export interface EventStore {
    */
   subscribeToAll(options: SubscribeToAllOptions): AllSubscription;
 
-  /** The position of the newest event in `$all`, or `null` for an empty store. */
+  /**
+   * The position of the newest record in `$all`, or `null` for an empty store. Every position
+   * the store issues — an event's or a subscription checkpoint's — is at or before it, so a
+   * resume point after it was not issued by this store. On an engine that writes records of
+   * its own (EventStoreDB) the head may be such a record.
+   */
   headPosition(): Promise<GlobalPosition | null>;
 
   close(): Promise<void>;
@@ -140,6 +148,42 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/** The stream was deleted for good in the engine (an EventStoreDB hard delete); it can be neither read nor appended to. */
+export class StreamDeletedError extends Error {
+  override readonly name = 'StreamDeletedError';
+  constructor(readonly stream: string) {
+    super(`stream ${stream} was deleted from the event store`);
+  }
+}
+
+/** One stream's append is larger than the engine accepts at once (EventStoreDB `MaxAppendSize`). */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly stream: string,
+    /** The engine's limit in bytes, when it said. */
+    readonly maxAppendSize: number | null,
+  ) {
+    super(`stream ${stream}: the append exceeds the event store's maximum append size${maxAppendSize === null ? '' : ` (${maxAppendSize} bytes)`}`);
+  }
+}
+
+/**
+ * Some streams of a multi-stream append were written before another failed (engines without
+ * multi-stream transactions). `written` holds the results of the first `written.length`
+ * appends, in call order; `cause` is the failure of the next one (`WrongExpectedRevisionError`,
+ * `StoreUnavailableError`, …); the appends after it were not attempted.
+ */
+export class PartialAppendError extends Error {
+  override readonly name = 'PartialAppendError';
+  constructor(
+    readonly written: readonly AppendResult[],
+    override readonly cause: unknown,
+  ) {
+    super(`${written.length} stream(s) written before an append failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

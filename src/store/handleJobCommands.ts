@@ -5,10 +5,14 @@ import { evolve, initialState, type Job } from '../domain/job/state.ts';
 import { asJobEvent } from './asJobEvent.ts';
 import { eventIdFor } from './eventIds.ts';
 import {
+  AppendTooLargeError,
+  type AppendResult,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
+  PartialAppendError,
   type StreamAppend,
+  StreamDeletedError,
   WrongExpectedRevisionError,
 } from './eventStore.ts';
 import type { JobDirectory } from './jobDirectory.ts';
@@ -31,7 +35,8 @@ export interface JobCommandHandler {
   /**
    * Decides every command (in order, each seeing the effect of the earlier ones of the
    * same job) and appends all resulting events in one `appendToStreams` call, so a batch
-   * is durable as a whole before anything is reported. Retries on a concurrency conflict.
+   * is durable as a whole before anything is reported. Retries on a concurrency conflict;
+   * jobs whose streams a partly failed call did write are not decided again.
    */
   handle(envelopes: readonly CommandEnvelope[]): Promise<CommandOutcome[]>;
 }
@@ -79,24 +84,48 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
     return job;
   }
 
-  async function attempt(envelopes: readonly CommandEnvelope[]): Promise<CommandOutcome[]> {
-    const outcomes: (CommandOutcome | undefined)[] = new Array(envelopes.length);
+  /**
+   * One pass over the commands at `indexes` (of `envelopes`). Fills `outcomes` for every one
+   * it settles; on a `PartialAppendError` it settles the jobs that were written before
+   * rethrowing, so a retry decides only the rest.
+   */
+  async function attempt(
+    envelopes: readonly CommandEnvelope[],
+    indexes: readonly number[],
+    outcomes: (CommandOutcome | undefined)[],
+  ): Promise<void> {
     const before = new Map<string, Job>();
     const after = new Map<string, Job>();
     const pendingEvents = new Map<string, NewEvent[]>();
+    const decided: { index: number; outcome: CommandOutcome }[] = [];
     const appendedIndexes: { index: number; jobId: string; eventIndex: number }[] = [];
+    const refused = new Map<string, string>();
 
-    for (const [index, { command, metadata }] of envelopes.entries()) {
+    for (const index of indexes) {
+      const { command, metadata } = envelopes[index]!;
       const jobId = command.data.job_id;
+      if (refused.has(jobId)) {
+        outcomes[index] = { outcome: 'rejected', reason: refused.get(jobId)! };
+        continue;
+      }
       if (!after.has(jobId)) {
-        const job = await load(jobId);
+        let job: Job;
+        try {
+          job = await load(jobId);
+        } catch (error) {
+          const reason = refusalOf(error);
+          if (reason === undefined) throw error;
+          refused.set(jobId, reason);
+          outcomes[index] = { outcome: 'rejected', reason };
+          continue;
+        }
         before.set(jobId, job);
         after.set(jobId, job);
       }
       let job = after.get(jobId)!;
       const decision = decide(command, job);
       if (decision.outcome !== 'appended') {
-        outcomes[index] = decision;
+        decided.push({ index, outcome: decision });
         continue;
       }
       const events = pendingEvents.get(jobId) ?? [];
@@ -114,40 +143,57 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
       appendedIndexes.push({ index, jobId, eventIndex: events.length - 1 });
     }
 
-    if (pendingEvents.size > 0) {
-      const appends: StreamAppend[] = [...pendingEvents].map(([jobId, events]) => ({
-        stream: jobStreamName(jobId),
-        events,
-        expectedRevision: expectedRevisionOf(before.get(jobId)!),
-      }));
-      let results;
-      try {
-        results = await store.appendToStreams(appends);
-      } catch (error) {
-        // Whatever was decided may be stale now; read those jobs afresh next time.
-        for (const jobId of pendingEvents.keys()) cache.delete(jobId);
-        throw error;
-      }
-      const byJob = new Map([...pendingEvents.keys()].map((jobId, i) => [jobId, results[i]!]));
+    const jobs = [...pendingEvents.keys()];
+    /** Settles every command of the first `count` appended jobs, and the undecided ones with them. */
+    const settle = (results: readonly AppendResult[]) => {
+      const written = new Map(results.map((result, i) => [jobs[i]!, result]));
       for (const { index, jobId, eventIndex } of appendedIndexes) {
-        const written = byJob.get(jobId)!.written[eventIndex]!;
-        outcomes[index] = { outcome: 'appended', revision: written.revision, position: written.position };
+        const result = written.get(jobId);
+        if (!result) continue;
+        const at = result.written[eventIndex]!;
+        outcomes[index] = { outcome: 'appended', revision: at.revision, position: at.position };
       }
+      for (const [jobId, job] of after) {
+        if (pendingEvents.has(jobId) && !written.has(jobId)) continue;
+        for (const { index, outcome } of decided) if (envelopes[index]!.command.data.job_id === jobId) outcomes[index] = outcome;
+        cacheSet(jobId, { job });
+        if (job.status === 'registered') directory.remember(jobId, job.owner);
+      }
+    };
+
+    if (jobs.length === 0) return settle([]);
+    const appends: StreamAppend[] = jobs.map((jobId) => ({
+      stream: jobStreamName(jobId),
+      events: pendingEvents.get(jobId)!,
+      expectedRevision: expectedRevisionOf(before.get(jobId)!),
+    }));
+    try {
+      settle(await store.appendToStreams(appends));
+    } catch (error) {
+      const written = error instanceof PartialAppendError ? error.written : [];
+      const cause = error instanceof PartialAppendError ? error.cause : error;
+      // Whatever was decided for the jobs not written may be stale now; read them afresh.
+      for (const jobId of jobs.slice(written.length)) cache.delete(jobId);
+      settle(written);
+      // A job the store refuses for good is rejected; the next pass appends the others.
+      const reason = refusalOf(cause);
+      const failedJob = jobs[written.length];
+      if (reason === undefined || failedJob === undefined) throw cause;
+      for (const { index, jobId } of appendedIndexes) if (jobId === failedJob) outcomes[index] = { outcome: 'rejected', reason };
+      for (const { index } of decided) if (envelopes[index]!.command.data.job_id === failedJob) outcomes[index] = { outcome: 'rejected', reason };
     }
-    for (const [jobId, job] of after) {
-      cacheSet(jobId, { job });
-      if (job.status === 'registered') directory.remember(jobId, job.owner);
-    }
-    return outcomes as CommandOutcome[];
   }
 
   return {
     async handle(envelopes) {
       const jobIds = envelopes.map((e) => e.command.data.job_id);
       return mutex.withKeys(jobIds, async () => {
+        const outcomes: (CommandOutcome | undefined)[] = new Array(envelopes.length);
         for (let attemptNo = 1; ; attemptNo++) {
+          const open = envelopes.flatMap((_, index) => (outcomes[index] === undefined ? [index] : []));
+          if (open.length === 0) return outcomes as CommandOutcome[];
           try {
-            return await attempt(envelopes);
+            await attempt(envelopes, open, outcomes);
           } catch (error) {
             if (!(error instanceof WrongExpectedRevisionError) || attemptNo >= maxAttempts) throw error;
           }
@@ -155,6 +201,16 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
       });
     },
   };
+}
+
+/** Why the store will never take this job's events, or `undefined` for a failure worth retrying. */
+function refusalOf(error: unknown): string | undefined {
+  if (error instanceof StreamDeletedError) return "the job's stream was deleted from the event store; nothing more can be appended to it";
+  if (error instanceof AppendTooLargeError) {
+    const limit = error.maxAppendSize === null ? '' : ` (${error.maxAppendSize} bytes)`;
+    return `the job's events in this request exceed the event store's maximum append size${limit}; send fewer or smaller messages per request`;
+  }
+  return undefined;
 }
 
 function expectedRevisionOf(job: Job): ExpectedRevision {

@@ -1,5 +1,5 @@
 import { JOB_STREAM_PREFIX } from '../domain/job/events.ts';
-import type { EventStore } from './eventStore.ts';
+import { type EventStore, StreamDeletedError } from './eventStore.ts';
 
 /** Answers who owns a job, straight from the store (the read model may lag). */
 export interface JobDirectory {
@@ -30,11 +30,17 @@ export function createJobDirectory(store: EventStore, capacity = 50_000): JobDir
         remember(jobId, cached);
         return cached;
       }
-      for await (const event of store.readStream(`${JOB_STREAM_PREFIX}${jobId}`, { maxCount: 1 })) {
-        const owner = event.data['user_id'];
-        if (typeof owner !== 'string') return null;
-        remember(jobId, owner);
-        return owner;
+      try {
+        for await (const event of store.readStream(`${JOB_STREAM_PREFIX}${jobId}`, { maxCount: 1 })) {
+          const owner = event.data['user_id'];
+          if (typeof owner !== 'string') return null;
+          remember(jobId, owner);
+          return owner;
+        }
+      } catch (error) {
+        // A job deleted in the store is no job: 404 for everyone, as for one never seen.
+        if (error instanceof StreamDeletedError) return null;
+        throw error;
       }
       return null;
     },

@@ -7,6 +7,13 @@ import { inspectRestCall, type RestCall } from './azureSignalRStandInRest.ts';
 export type { RestCall, RestRoute } from './azureSignalRStandInRest.ts';
 export type { ClientTokenCheck, Delivered } from './azureSignalRStandInClients.ts';
 
+/**
+ * The largest REST request body the service accepts: 1 MB (a larger message is refused with
+ * 413 and never delivered; Azure SignalR Service limits, issue 16). Taken as 1 MiB here, the
+ * most a real service could accept, so the stand-in refuses nothing the service would take.
+ */
+export const MAX_REQUEST_BYTES = 1_048_576;
+
 /** How the stand-in misbehaves, for retry and outage tests. */
 export type Outage = { readonly status: number; readonly retryAfterSeconds?: number } | 'hang';
 
@@ -50,8 +57,13 @@ export interface AzureSignalRStandIn {
   problems(): string[];
   /** Accepted group sends in arrival order. */
   groupSends(group?: string): RestCall[];
-  /** The next `count` REST calls are answered `status` (after being checked and recorded). */
-  failNext(count: number, status?: number): void;
+  /**
+   * The next `count` REST calls are answered `status` (after being checked and recorded).
+   * With `delivered`, a group send reaches the group's connections first: the service can
+   * answer 500 for a send that timed out inside it after it was delivered, which is why the
+   * official SDK does not repeat a send answered 500.
+   */
+  failNext(count: number, status?: number, options?: { readonly delivered?: boolean }): void;
   /** Every REST call from now on fails this way (`null`: back to normal). */
   setOutage(outage: Outage | null): void;
   /** Holds the next REST call that `matches` until released. */
@@ -73,7 +85,7 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     socket.once('close', () => clientSockets.delete(socket));
   };
   const holds: { matches: (call: RestCall) => boolean; arrived: (call: RestCall) => void; released: Promise<void> }[] = [];
-  let failures: { count: number; status: number } | null = null;
+  let failures: { count: number; status: number; delivered: boolean } | null = null;
   let outage: Outage | null = null;
   let seq = 0;
 
@@ -81,6 +93,12 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
 
   async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (Buffer.byteLength(body) > MAX_REQUEST_BYTES) {
+      // Refused before anything is delivered; recorded like any other call.
+      const call = await inspectRestCall(req, body, accessKey, hub, ++seq);
+      calls.push(call);
+      return answer(res, call, 413, 'RequestEntityTooLarge', undefined, `request body of ${Buffer.byteLength(body)} bytes exceeds ${MAX_REQUEST_BYTES}`);
+    }
     const call = await inspectRestCall(req, body, accessKey, hub, ++seq);
     calls.push(call);
     const hold = holds.findIndex((h) => h.matches(call));
@@ -96,7 +114,11 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     if (outage !== null) return answer(res, call, outage.status, 'ServiceUnavailable', outage.retryAfterSeconds);
     if (failures !== null && failures.count > 0) {
       failures.count -= 1;
-      return answer(res, call, failures.status, 'ServiceUnavailable');
+      if (failures.delivered && call.problems.length === 0 && call.route.kind === 'send-to-group') {
+        clients.sendToGroup(call.route.group, call.message!.target, call.message!.arguments);
+      }
+      const code = failures.status === 429 ? 'TooManyRequests' : failures.status === 500 ? 'InternalServerError' : 'ServiceUnavailable';
+      return answer(res, call, failures.status, code);
     }
     if (call.problems.length > 0) {
       const status = call.problems.some((p) => p.startsWith('token') || p.startsWith('no Authorization')) ? 401 : call.route.kind === 'unknown' ? 404 : 400;
@@ -108,6 +130,10 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
         return answer(res, call, 202);
       case 'add-user-to-group':
         clients.addUserToGroup(call.route.user, call.route.group, call.route.ttl);
+        return answer(res, call, 200);
+      case 'remove-user-from-group':
+        // The service answers 200 whether or not the user was in the group.
+        clients.removeUserFromGroup(call.route.user, call.route.group);
         return answer(res, call, 200);
       default:
         return answer(res, call, 404, 'NotFound');
@@ -158,8 +184,8 @@ export async function startAzureSignalRStandIn(options: { readonly hub?: string 
     },
     groupSends: (group) =>
       calls.filter((call) => call.route.kind === 'send-to-group' && call.status === 202 && (group === undefined || call.route.group === group)),
-    failNext(count, status = 503) {
-      failures = { count, status };
+    failNext(count, status = 503, options = {}) {
+      failures = { count, status, delivered: options.delivered ?? false };
     },
     setOutage(next) {
       outage = next;

@@ -9,6 +9,7 @@ export type RestRoute =
   | { readonly kind: 'send-to-group'; readonly group: string }
   | { readonly kind: 'send-to-user'; readonly user: string }
   | { readonly kind: 'add-user-to-group'; readonly user: string; readonly group: string; readonly ttl: number | null }
+  | { readonly kind: 'remove-user-from-group'; readonly user: string; readonly group: string }
   | { readonly kind: 'unknown' };
 
 /** One REST request as the stand-in received, checked and answered it. */
@@ -103,6 +104,9 @@ function routeOf(method: string, segments: readonly string[], query: URLSearchPa
       else problems.push(`ttl must be whole seconds, got "${ttlText}"`);
     }
     return { kind: 'add-user-to-group', user: decode(second!, 'user', problems), group: groupName(decode(fourth!, 'group', problems), problems), ttl };
+  }
+  if (method === 'DELETE' && segments.length === 4 && first === 'users' && third === 'groups') {
+    return { kind: 'remove-user-from-group', user: decode(second!, 'user', problems), group: groupName(decode(fourth!, 'group', problems), problems) };
   }
   return { kind: 'unknown' };
 }

@@ -1,6 +1,8 @@
 import { type Logger, pino } from 'pino';
 import { mintDevToken } from '../../src/auth/mintDevToken.ts';
 import { loadConfig } from '../../src/config.ts';
+import { JOB_STREAM_PREFIX } from '../../src/domain/job/events.ts';
+import type { GlobalPosition } from '../../src/store/position.ts';
 import { type RunningServer, type ServerOverrides, startServer } from '../../src/server.ts';
 import { makeTempDir } from './tempDir.ts';
 
@@ -48,8 +50,13 @@ export async function startTestServer(
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
     async projected() {
-      const head = await server.store.headPosition();
-      if (head && !(await server.projections.waitFor(head, 10_000))) throw new Error('projection did not catch up');
+      // The last job event, not the store's head: on EventStoreDB the head may be a record of
+      // the server's own that the projection passes only at its next checkpoint.
+      let last: GlobalPosition | undefined;
+      for await (const event of server.store.readAll({ after: server.projections.checkpoint ?? 'start', filter: { streamNamePrefixes: [JOB_STREAM_PREFIX] } })) {
+        last = event.position;
+      }
+      if (last && !(await server.projections.waitFor(last, 10_000))) throw new Error('projection did not catch up');
     },
     async close() {
       await server.close();

@@ -1,7 +1,7 @@
 import type { HubConnection, ILogger, IRetryPolicy, RetryContext } from '@microsoft/signalr';
 import type { JobStream, JobStreamOptions } from './jobStream.ts';
 import { RECONNECT_DELAYS_MS, type LostReason, errorText, lostReasonOf } from './streamLink.ts';
-import type { LatestStatus, TimelineBulkMessage, TimelineEntry, TimelineEventMessage } from './wire.ts';
+import type { LatestStatus, TimelineBulkMessage, TimelineEntry, TimelineEventMessage, TimelineRefMessage } from './wire.ts';
 
 /**
  * The job over the SignalR hub (contract §5): connect with negotiate's `url` and stream
@@ -74,6 +74,10 @@ export function createSignalRJobStream(options: JobStreamOptions): JobStream {
     // Serverless: a send the service refused or the publisher dropped is never re-sent, so
     // an event that arrives after a hole makes the page read the hole from the history API.
     if (credentials.current.serverless && options.resumeAfter() < message.event.revision - 1) repairHole();
+  });
+  // Serverless: an event too large for one request to the service comes as a reference.
+  connection.on('timeline.ref', (message: TimelineRefMessage) => {
+    if (message?.job_id === jobId && credentials.current.serverless && options.resumeAfter() < message.revision) repairHole();
   });
   connection.on('status.latest', (status: LatestStatus) => {
     if (status?.job_id === jobId) sink.latest(status);

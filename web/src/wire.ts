@@ -92,6 +92,17 @@ export interface TimelineEventMessage {
   readonly event: TimelineEntry;
 }
 
+/**
+ * `timeline.ref` (Azure SignalR Service only): revision `revision` exists but was too large
+ * for one request to the service; read it from `GET /jobs/{id}/history?after=<revision − 1>`.
+ */
+export interface TimelineRefMessage {
+  readonly job_id: string;
+  readonly revision: number;
+  /** On the owner's `user:` group: the store position, as on the feed's `timeline.event`. */
+  readonly position?: string;
+}
+
 /** `timeline.bulk`. */
 export interface TimelineBulkMessage {
   readonly job_id: string;

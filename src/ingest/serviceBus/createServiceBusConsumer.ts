@@ -33,6 +33,12 @@ export interface ServiceBusConsumerOptions {
   readonly retryDelayMs?: number;
   /** Longest such pause. Defaults to 30 s. */
   readonly maxRetryDelayMs?: number;
+  /**
+   * How long a message is held while the store is unavailable, retried in place with the
+   * same pauses, before it is abandoned after all. Defaults to 25 min, inside the receiver's
+   * 30 min of automatic lock renewal (`openServiceBusReceiver`).
+   */
+  readonly maxHoldMs?: number;
   /** Opens the receiver. Defaults to a peek-lock receiver from `connectionString`; tests pass a stand-in. */
   readonly openReceiver?: () => OpenedReceiver;
 }
@@ -49,6 +55,12 @@ export interface ServiceBusConsumer {
   stop(): Promise<void>;
   /** Messages being processed now. */
   readonly inFlight: number;
+  /**
+   * Resolves with the reason when the consumer gave up for good because the subscription
+   * cannot be read this way (it requires sessions); the process should exit. Never resolves
+   * otherwise.
+   */
+  readonly failed: Promise<Error>;
 }
 
 /**
@@ -66,6 +78,7 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
   const logger = options.logger.child({ component: 'servicebus', namespace: namespaceOf(options.connectionString), topic, subscription });
   const metrics = serviceBusMetrics(options.metrics.registry);
   const retryDelay = createRetryDelay(options.retryDelayMs ?? 1_000, options.maxRetryDelayMs ?? 30_000);
+  const maxHoldMs = options.maxHoldMs ?? 25 * 60_000;
   const inFlight = new Set<InFlightMessage>();
   const idleWaiters = new Set<() => void>();
   // Aborting cancels the SDK's connection retry cycle, which `close()` alone waits out.
@@ -74,6 +87,9 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
   let handle: { close(): Promise<void> } | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
+  let gaveUp = false;
+  let giveUp: (reason: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (giveUp = resolve));
 
   const settle = (entry: InFlightMessage, settlement: Settlement) =>
     settleMessage(opened!.receiver, entry, settlement, { logger, metrics });
@@ -92,14 +108,45 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
     }
   }
 
+  /**
+   * While the store is unavailable the message is held, not abandoned: every abandon is a
+   * delivery, and Service Bus dead-letters a message at its `maxDeliveryCount`-th (10 by
+   * default; with pauses of 1 s doubling to 30 s, an outage of about three minutes). Held, it
+   * keeps its lock (the SDK renews it) and its concurrency slot, so once every slot waits on
+   * the store nothing more is delivered: receiving pauses for the outage. It is retried in
+   * place, with the same pauses, until the store answers, the consumer stops, or `maxHoldMs`.
+   */
+  async function settlementWhileStoreIsDown(entry: InFlightMessage, first: Settlement): Promise<Settlement> {
+    let settlement = first;
+    const heldSince = Date.now();
+    for (let attempt = 1; isStoreDown(settlement) && !stopping && Date.now() - heldSince < maxHoldMs; attempt++) {
+      const delayMs = retryDelay.delayFor(attempt);
+      if (attempt === 1) {
+        logger.warn({ message_id: entry.messageKey, delay_ms: delayMs }, 'the event store is unavailable; holding the message and retrying it in place');
+      }
+      metrics.held.inc();
+      try {
+        await retryDelay.wait(delayMs);
+      } finally {
+        metrics.held.dec();
+      }
+      if (stopping) return { kind: 'abandon', reason: 'stopping' };
+      settlement = await settlementFor(entry);
+    }
+    return settlement;
+  }
+
   async function processMessage(message: ServiceBusReceivedMessage): Promise<void> {
     const entry: InFlightMessage = { message, messageKey: messageIdText(message.messageId), settled: false };
     inFlight.add(entry);
     metrics.inFlight.set(inFlight.size);
     try {
-      const settlement: Settlement = stopping ? { kind: 'abandon', reason: 'stopping' } : await settlementFor(entry);
+      const settlement: Settlement = stopping
+        ? { kind: 'abandon', reason: 'stopping' }
+        : await settlementWhileStoreIsDown(entry, await settlementFor(entry));
       if (settlement.kind === 'abandon' && settlement.reason !== 'stopping' && !stopping) {
-        const delayMs = retryDelay.delayFor(message.deliveryCount ?? 1);
+        // The SDK reports the AMQP `delivery-count`, the deliveries *before* this one (0 first).
+        const delayMs = retryDelay.delayFor((message.deliveryCount ?? 0) + 1);
         logger.warn({ message_id: entry.messageKey, delivery_count: message.deliveryCount, delay_ms: delayMs, reason: settlement.reason }, 'transient failure; abandoning the message after a pause');
         await retryDelay.wait(delayMs);
       }
@@ -113,6 +160,19 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
 
   async function processError({ error, errorSource }: ProcessErrorArgs): Promise<void> {
     if (stopping && error.name === 'AbortError') return;
+    if (requiresSessions(error)) {
+      if (gaveUp) return;
+      gaveUp = true;
+      // The SDK would retry the refused link for ever; nothing will change until the
+      // subscription is recreated without sessions, so stop and say so once.
+      const reason = new Error(
+        `Service Bus subscription ${topic}/${subscription} requires sessions; statuscast receives without sessions: use a subscription created with requiresSession=false`,
+      );
+      logger.error({ source: errorSource }, reason.message);
+      void (stopped ??= stop());
+      giveUp(reason);
+      return;
+    }
     metrics.receiverErrors.inc({ source: errorSource });
     // Only name, code and message: an SDK error object carries connection details.
     const code = (error as { code?: unknown }).code;
@@ -164,6 +224,7 @@ export function createServiceBusConsumer(options: ServiceBusConsumerOptions): Se
     get inFlight() {
       return inFlight.size;
     },
+    failed,
   };
 }
 
@@ -174,6 +235,20 @@ function namespaceOf(connectionString: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The service refuses a non-session receive link on a session-enabled entity with
+ * `amqp:not-allowed`, which reaches `processError` as a `ServiceBusError` whose message starts
+ * `InvalidOperationError: It is not possible for an entity that requires sessions …`
+ * (core-amqp `ConditionErrorNameMapper`; service-bus 7.9 keeps the name for `GeneralError`s).
+ */
+function requiresSessions(error: Error): boolean {
+  return /entity that requires sessions/i.test(error.message);
+}
+
+function isStoreDown(settlement: Settlement): boolean {
+  return settlement.kind === 'abandon' && settlement.reason === 'store_unavailable';
 }
 
 function isBatch(value: unknown): boolean {

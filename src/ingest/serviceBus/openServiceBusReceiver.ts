@@ -10,11 +10,17 @@ export interface OpenedReceiver {
 /**
  * A peek-lock receiver on `topic`/`subscription` from a connection string. Bodies stay bytes
  * (`skipParsingBodyAsJson`) so that the consumer, not the SDK, decides what is JSON. The SDK
- * renews message locks for up to 5 minutes while a message is processed.
+ * renews message locks while a message is processed for up to 30 minutes (its default is 5):
+ * the consumer holds messages while the event store is down (up to 25 minutes) rather than
+ * spend their deliveries.
  */
 export function openServiceBusReceiver(connectionString: string, topic: string, subscription: string): OpenedReceiver {
   const client = new ServiceBusClient(connectionString);
-  const receiver = client.createReceiver(topic, subscription, { receiveMode: 'peekLock', skipParsingBodyAsJson: true });
+  const receiver = client.createReceiver(topic, subscription, {
+    receiveMode: 'peekLock',
+    skipParsingBodyAsJson: true,
+    maxAutoLockRenewalDurationInMs: 30 * 60_000,
+  });
   return {
     receiver,
     async close() {

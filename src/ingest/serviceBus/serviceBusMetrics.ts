@@ -10,6 +10,8 @@ export interface ServiceBusMetrics {
   readonly receiverErrors: Counter<'source'>;
   /** Messages being processed right now. */
   readonly inFlight: Gauge;
+  /** Messages held while the event store is unavailable (waiting to be retried in place). */
+  readonly held: Gauge;
 }
 
 /**
@@ -49,6 +51,13 @@ export function serviceBusMetrics(registry: Registry): ServiceBusMetrics {
       new Gauge({
         name: 'statuscast_servicebus_in_flight_messages',
         help: 'Service Bus messages being processed',
+        registers,
+      }),
+    held:
+      existing<Gauge>('statuscast_servicebus_held_messages') ??
+      new Gauge({
+        name: 'statuscast_servicebus_held_messages',
+        help: 'Service Bus messages held while the event store is unavailable, waiting to be retried',
         registers,
       }),
   };

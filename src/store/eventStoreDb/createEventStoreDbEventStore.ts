@@ -6,6 +6,10 @@ import { followAll } from './followAll.ts';
 import { headPositionFromClient } from './headPosition.ts';
 import { readAllWithClient } from './readAll.ts';
 import { readStreamFromClient, streamRevisionFromClient } from './readStream.ts';
+import { findTruncatingStreams, type TruncatingSettings } from './findTruncatingStreams.ts';
+import type { SkippedRecord } from './toRecordedEvent.ts';
+
+export type { SkippedRecord, TruncatingSettings };
 
 export interface EventStoreDbEventStoreOptions {
   /**
@@ -23,6 +27,22 @@ export interface EventStoreDbEventStoreOptions {
    * `StoreUnavailableError`. Defaults to unlimited: a subscription outlives a server restart.
    */
   readonly maxResubscribeAttempts?: number;
+  /**
+   * Told of every record a `$all` read or subscription passed over because it is not a
+   * statuscast event: a hard delete's `$streamDeleted` tombstone, metadata, bytes written by
+   * someone else under a matching stream name. Defaults to ignoring them.
+   */
+  readonly onSkippedRecord?: (record: SkippedRecord) => void;
+  /**
+   * Checks once, in the background after connecting, which streams under these prefixes
+   * carry truncating metadata (`$maxCount`, `$maxAge`, `$tb`): their events expire, so
+   * replay by revision is no longer complete. `report` gets every such stream (an empty
+   * map when there are none); a failed check is reported as `Error`. Defaults to no check.
+   */
+  readonly retentionCheck?: {
+    readonly streamNamePrefixes: readonly string[];
+    report(outcome: Map<string, TruncatingSettings> | Error): void;
+  };
 }
 
 /**
@@ -34,7 +54,10 @@ export interface EventStoreDbEventStoreOptions {
  *   through the event ids.
  * - `{commit, prepare}` positions map one to one onto ours, as bigints.
  * - `readAll` and `subscribeToAll` filter on the server by stream-name prefix; without a
- *   filter they exclude the server's own (`$`-typed) events, which `headPosition` ignores too.
+ *   filter they exclude the server's own (`$`-typed) events. `headPosition` is the newest
+ *   record of any kind, since the server issues checkpoints at its own records too.
+ *   Records under a matching name that statuscast did not write (tombstones, bytes) are
+ *   passed over and reported to `onSkippedRecord`.
  * - Subscriptions resume after a drop from the last position they delivered.
  *
  * Read models and their checkpoints do not live here: with this store each node keeps its
@@ -42,6 +65,14 @@ export interface EventStoreDbEventStoreOptions {
  */
 export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOptions): EventStore {
   const client = EventStoreDBClient.connectionString(toClientConnectionString(options.connectionString));
+  // The client parsed the setting into a getter it keeps protected; read it there rather than parse twice.
+  if ((client as unknown as { readonly throwOnAppendFailure: boolean }).throwOnAppendFailure === false) {
+    // With it the client resolves a refused append as `{ success: false }` with a wrong
+    // revision (client 6.2 `batchAppend.js` reads `hasCurrentStreamRevision()` as the
+    // revision), which the adapter would take for a durable write.
+    void client.dispose();
+    throw new Error('EVENTSTORE_CONNECTION_STRING sets throwOnAppendFailure=false; statuscast needs append failures as errors: remove the setting');
+  }
   const policy = {
     initialDelayMs: options.resubscribeDelayMs ?? 100,
     maxDelayMs: options.maxResubscribeDelayMs ?? 5_000,
@@ -49,9 +80,19 @@ export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOpti
   };
   const subscriptions = new Set<AllSubscription>();
   let closed = false;
+  const check = options.retentionCheck;
+  // Ended and awaited by close(): the client's dispose() waits for every call it started.
+  const stopChecking = new AbortController();
+  const checking = check
+    ? findTruncatingStreams(client, check.streamNamePrefixes, stopChecking.signal).then(
+      (streams) => !closed && check.report(streams),
+        (error: unknown) => !closed && check.report(error instanceof Error ? error : new Error(String(error))),
+      )
+    : undefined;
 
   const closedError = () => new StoreUnavailableError('the EventStoreDB event store is closed');
   const headPosition = () => headPositionFromClient(client);
+  const onSkipped = options.onSkippedRecord ?? (() => undefined);
 
   function guarded<T>(operation: () => Promise<T>): Promise<T> {
     return closed ? Promise.reject(closedError()) : operation();
@@ -66,13 +107,14 @@ export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOpti
     appendToStreams: (appends) => guarded(() => appendToStreamsWithClient(client, appends, headPosition)),
     readStream: (stream, readOptions) => guardedRead(() => readStreamFromClient(client, stream, readOptions)),
     streamRevision: (stream) => guarded(() => streamRevisionFromClient(client, stream)),
-    readAll: (readOptions) => guardedRead(() => readAllWithClient(client, readOptions)),
+    readAll: (readOptions) => guardedRead(() => readAllWithClient(client, readOptions, onSkipped)),
     headPosition: () => guarded(headPosition),
     subscribeToAll(subscribeOptions) {
       if (closed) throw closedError();
       const subscription = followAll(client, subscribeOptions, policy, {
         headPosition,
         onClose: (ended) => subscriptions.delete(ended),
+        onSkipped,
       });
       subscriptions.add(subscription);
       return subscription;
@@ -81,6 +123,8 @@ export function createEventStoreDbEventStore(options: EventStoreDbEventStoreOpti
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      stopChecking.abort();
+      await checking;
       await client.dispose();
     },
   };

@@ -8,7 +8,7 @@ import {
 import { type GlobalPosition, isAfter } from '../position.ts';
 import { openSubscription, type OpenSubscription } from './openSubscription.ts';
 import { fromClientPosition } from './positions.ts';
-import { toRecordedEvent } from './toRecordedEvent.ts';
+import { classifyRecord, type SkippedRecord } from './toRecordedEvent.ts';
 import { translateError } from './translateError.ts';
 
 /** How a subscription comes back after the server drops it. */
@@ -30,13 +30,20 @@ export interface ResubscribePolicy {
  * no gap, and anything at or before it is dropped, so no duplicate either. `caughtUp` is
  * reported once, the first time the server says so.
  *
- * Transient failures are retried with backoff; other errors end the iteration.
+ * Records that are not statuscast events (tombstones, bytes) are reported to `onSkipped` and
+ * delivered as checkpoints at their position. Transient failures are retried with backoff;
+ * other errors end the iteration.
  */
 export function followAll(
   client: EventStoreDBClient,
   options: SubscribeToAllOptions,
   policy: ResubscribePolicy,
-  dependencies: { headPosition(): Promise<GlobalPosition | null>; onClose(subscription: AllSubscription): void },
+  dependencies: {
+    headPosition(): Promise<GlobalPosition | null>;
+    onClose(subscription: AllSubscription): void;
+    /** Told of every record that is not a statuscast event; it becomes a checkpoint. */
+    onSkipped(record: SkippedRecord): void;
+  },
 ): AllSubscription {
   let closed = false;
   let current: OpenSubscription | undefined;
@@ -64,10 +71,17 @@ export function followAll(
           for await (const message of attempt) {
             failures = 0;
             if (message.kind === 'event') {
-              const event = toRecordedEvent(message.event);
-              if (lastSeen && !isAfter(event.position, lastSeen)) continue;
-              lastSeen = event.position;
-              yield { kind: 'event', event };
+              const record = classifyRecord(message.event);
+              const recordPosition = 'event' in record ? record.event.position : record.skipped.position;
+              if (lastSeen && !isAfter(recordPosition, lastSeen)) continue;
+              lastSeen = recordPosition;
+              if ('event' in record) {
+                yield { kind: 'event', event: record.event };
+              } else {
+                // Passed over, but as a position: consumers' checkpoints move past it.
+                dependencies.onSkipped(record.skipped);
+                yield { kind: 'checkpoint', position: recordPosition };
+              }
             } else if (message.kind === 'checkpoint') {
               const checkpoint = fromClientPosition(message.position, () => 'a checkpoint');
               if (lastSeen && !isAfter(checkpoint, lastSeen)) continue;

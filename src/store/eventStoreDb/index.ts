@@ -1,1 +1,6 @@
-export { createEventStoreDbEventStore, type EventStoreDbEventStoreOptions } from './createEventStoreDbEventStore.ts';
+export {
+  createEventStoreDbEventStore,
+  type EventStoreDbEventStoreOptions,
+  type SkippedRecord,
+  type TruncatingSettings,
+} from './createEventStoreDbEventStore.ts';

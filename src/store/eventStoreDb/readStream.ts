@@ -9,6 +9,12 @@ import { translateError } from './translateError.ts';
  * Reads a stream forwards in one server-streamed call; the client's read is a Node stream,
  * so a consumer that stops pulling stops the server through gRPC flow control. An absent
  * stream reads as empty.
+ *
+ * Stream reads require the leader (`requiresLeader`: the client sends `requires-leader:
+ * true`, a follower answers `NotLeader` with the leader's endpoint and the client retries
+ * there). Followers serve stale reads, and after a failover the client stays on the node it
+ * had, now a follower: the command handler would decide on a stale stream (and conflict until
+ * it gives up), and the read-back after an append would miss what was just written.
  */
 export async function* readStreamFromClient(
   client: EventStoreDBClient,
@@ -17,6 +23,7 @@ export async function* readStreamFromClient(
 ): AsyncGenerator<RecordedEvent> {
   if (options.maxCount !== undefined && options.maxCount <= 0) return;
   const read = client.readStream(stream, {
+    requiresLeader: true,
     fromRevision: BigInt(options.fromRevision ?? 0),
     ...(options.maxCount === undefined ? {} : { maxCount: options.maxCount }),
   });
@@ -32,7 +39,7 @@ export async function* readStreamFromClient(
   } catch (error) {
     finished = true;
     if (error instanceof StreamNotFoundError) return;
-    throw translateError(error);
+    throw translateError(error, undefined, stream);
   } finally {
     // A consumer that stopped early leaves the call open on the server; end it.
     if (!finished) {
@@ -46,10 +53,10 @@ export async function* readStreamFromClient(
 export async function streamRevisionFromClient(client: EventStoreDBClient, stream: string): Promise<number | null> {
   try {
     // Read to the end (one event at most) so the call finishes; see pullReadable.
-    const [newest] = await collect(client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }));
+    const [newest] = await collect(client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1, requiresLeader: true }));
     return newest?.event ? toRevision(newest.event.revision) : null;
   } catch (error) {
     if (error instanceof StreamNotFoundError) return null;
-    throw translateError(error);
+    throw translateError(error, undefined, stream);
   }
 }

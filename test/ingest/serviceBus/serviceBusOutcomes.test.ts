@@ -203,7 +203,7 @@ describe('Service Bus ingest: what becomes of each message', () => {
 });
 
 describe('Service Bus ingest: transient failures', () => {
-  it('abandons while the store is unavailable (the message comes back), then appends once and completes', async () => {
+  it('holds the message while the store is unavailable, retries it in place, then appends once and completes on its first delivery', async () => {
     const s = await startServiceBusTestServer();
     try {
       const store = s.t.server.store;
@@ -212,15 +212,27 @@ describe('Service Bus ingest: transient failures', () => {
       store.appendToStreams = (appends) =>
         failures-- > 0 ? Promise.reject(new StoreUnavailableError('disk on fire')) : append(appends);
       const seq = s.standIn.send({ body: status({ job_id: 'sb-transient-1' }) });
-      expect(await settled(s.standIn, seq)).toMatchObject({ kind: 'complete', deliveryCount: 4 });
-      expect(settlementsOf(s.standIn, seq).map((r) => [r.kind, r.deliveryCount])).toEqual([
-        ['abandon', 1],
-        ['abandon', 2],
-        ['abandon', 3],
-        ['complete', 4],
-      ]);
+      expect(await settled(s.standIn, seq)).toMatchObject({ kind: 'complete', deliveryCount: 1 });
+      expect(settlementsOf(s.standIn, seq).map((r) => [r.kind, r.deliveryCount])).toEqual([['complete', 1]]);
       expect((await jobEvents(store, 'sb-transient-1')).map((e) => e.type)).toEqual(['JobRegistered', 'StatusReported']);
-      expect(await metricValue(s.t, 'statuscast_servicebus_settlements_total', { settlement: 'abandon', reason: 'store_unavailable' })).toBe(3);
+      expect(await metricValue(s.t, 'statuscast_servicebus_settlements_total', { settlement: 'abandon', reason: 'store_unavailable' })).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('abandons a held message when the store stays away longer than maxHoldMs, and at once on stop', async () => {
+    const s = await startServiceBusTestServer({ consumer: { maxHoldMs: 30 } });
+    try {
+      const store = s.t.server.store;
+      const append = store.appendToStreams.bind(store);
+      let down = true;
+      store.appendToStreams = (appends) => (down ? Promise.reject(new StoreUnavailableError('disk on fire')) : append(appends));
+      const seq = s.standIn.send({ body: status({ job_id: 'sb-held-1' }) });
+      await expect.poll(() => settlementsOf(s.standIn, seq).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+      expect(settlementsOf(s.standIn, seq)[0]).toMatchObject({ kind: 'abandon', deliveryCount: 1 });
+      down = false;
+      expect(await settled(s.standIn, seq)).toMatchObject({ kind: 'complete' });
     } finally {
       await s.close();
     }

@@ -46,8 +46,13 @@ export class SubscriptionRegistry {
  * confirmation, then every event strictly after the start, then — for a filtered
  * subscription — a checkpoint at the last examined position, then `CaughtUp`, then live
  * events. A filtered subscription also sends a checkpoint every `checkpointInterval`
- * examined events, matching or not. Nothing is sent for a subscription from `end` until
- * `CaughtUp`. The server never sends `FellBehind` (KurrentDB does not either).
+ * examined events, matching or not, of any stream: the server's own `$`-typed records
+ * count and a checkpoint can land on one, past the last event the client was sent
+ * (KurrentDB `Enumerator.AllSubscriptionFiltered`: `_checkpointInterval = multiplier ×
+ * maxSearchWindow` (32 by default), catch-up counts `ConsideredEventsCount` and issues a
+ * checkpoint when going live; live checkpoints come from `CheckpointReached` at the
+ * considered record). Nothing is sent for a subscription from `end` until `CaughtUp`. The
+ * server never sends `FellBehind` (KurrentDB does not either).
  */
 export async function runAllSubscription(
   call: ServerWritableStream<ReadReq, ReadRespMessage>,

@@ -12,13 +12,16 @@ import {
   AppendResp,
   BatchAppendResp,
   Empty,
+  maxAppendSizeExceededError,
   parseUuid,
+  streamDeletedError,
   statusWithDetails,
   streamNameOf,
   toStreamIdentifier,
   WrongExpectedVersion,
   writeWithBackpressure,
 } from './protocol.ts';
+import type { AppendFaults } from './appendFaults.ts';
 import type { AppendOutcome, ExpectedVersion, ProposedEvent, StandInLog } from './standInLog.ts';
 
 // BatchAppend's messages use `google.protobuf.Empty`; take it from the client's protobuf runtime.
@@ -26,6 +29,18 @@ const requireFromClient = createRequire(createRequire(import.meta.url).resolve('
 const { Empty: GoogleEmpty } = requireFromClient('google-protobuf/google/protobuf/empty_pb.js') as {
   Empty: new () => GoogleEmptyMessage;
 };
+
+/** What the server lets one append carry unless configured otherwise (`MaxAppendSize`, 1 MiB). */
+export const DEFAULT_MAX_APPEND_SIZE = 1_048_576;
+
+/**
+ * The size an append is measured by: KurrentDB's `Streams.Append`/`BatchAppend` add up
+ * `Event.SizeOnDisk(type, data, metadata)` per proposed message and refuse the append with
+ * `MaximumAppendSizeExceeded` once the sum passes `MaxAppendSize`.
+ */
+export function appendSize(events: readonly ProposedEvent[]): number {
+  return events.reduce((sum, event) => sum + event.data.length + event.metadata.length + Buffer.byteLength(event.type), 0);
+}
 
 /** Every proposed message must name its type and content type, as the server requires. */
 function toProposedEvent(message: AppendReq.ProposedMessage | BatchAppendReq.ProposedMessage): ProposedEvent {
@@ -46,7 +61,7 @@ function toProposedEvent(message: AppendReq.ProposedMessage | BatchAppendReq.Pro
  * `Streams.Append`: client-streaming; options first, then one proposed message per event.
  * The client uses it against servers that do not advertise BatchAppend.
  */
-export function appendHandler(log: StandInLog): handleClientStreamingCall<AppendReq, AppendRespMessage> {
+export function appendHandler(log: StandInLog, faults: AppendFaults, maxAppendSize: number): handleClientStreamingCall<AppendReq, AppendRespMessage> {
   return (call, callback) => {
     let stream: string | undefined;
     let expected: ExpectedVersion | undefined;
@@ -73,7 +88,19 @@ export function appendHandler(log: StandInLog): handleClientStreamingCall<Append
         callback({ code: status.INVALID_ARGUMENT, details: 'append without options' });
         return;
       }
-      callback(null, toAppendResp(log.append(stream, expected, events), requestOptions));
+      if (appendSize(events) > maxAppendSize) {
+        callback(maxAppendSizeExceededError(maxAppendSize));
+        return;
+      }
+      const fault = faults.take(stream);
+      if (fault) {
+        if (fault.written) log.append(stream, expected, events);
+        callback({ code: status.DEADLINE_EXCEEDED, details: 'stand-in: the commit timed out' });
+        return;
+      }
+      const outcome = log.append(stream, expected, events);
+      if (outcome.kind === 'streamDeleted') callback(streamDeletedError(stream));
+      else callback(null, toAppendResp(outcome, requestOptions));
     });
   };
 }
@@ -85,7 +112,7 @@ function expectedOfAppend(options: AppendReq.Options): ExpectedVersion {
   return 'any';
 }
 
-function toAppendResp(outcome: AppendOutcome, options: AppendReq.Options): AppendRespMessage {
+function toAppendResp(outcome: Exclude<AppendOutcome, { kind: 'streamDeleted' }>, options: AppendReq.Options): AppendRespMessage {
   if (outcome.kind === 'wrongExpectedVersion') {
     const wrong = new AppendResp.WrongExpectedVersion();
     if (outcome.current === null) wrong.setCurrentNoStream(new Empty());
@@ -121,7 +148,7 @@ interface PendingBatch {
  * by a correlation id and possibly split over several requests (`is_final` on the last).
  * Failures travel as a `google.rpc.Status` whose details pack the reason, as the server does.
  */
-export function batchAppendHandler(log: StandInLog): handleBidiStreamingCall<BatchAppendReq, BatchAppendRespMessage> {
+export function batchAppendHandler(log: StandInLog, faults: AppendFaults, maxAppendSize: number): handleBidiStreamingCall<BatchAppendReq, BatchAppendRespMessage> {
   return (call) => {
     const pending = new Map<string, PendingBatch>();
     let writes = Promise.resolve();
@@ -150,6 +177,29 @@ export function batchAppendHandler(log: StandInLog): handleBidiStreamingCall<Bat
         batch.events.push(...request.getProposedMessagesList().map(toProposedEvent));
         if (!request.getIsFinal()) return;
         pending.delete(correlationId);
+        if (appendSize(batch.events) > maxAppendSize) {
+          respond(
+            new BatchAppendResp().setError(
+              statusWithDetails(
+                status.INVALID_ARGUMENT,
+                `Maximum Append Size of ${maxAppendSize} Exceeded.`,
+                new sharedPb.MaximumAppendSizeExceeded().setMaxappendsize(maxAppendSize),
+                'event_store.client.MaximumAppendSizeExceeded',
+              ),
+            ),
+          );
+          return;
+        }
+        const fault = faults.take(batch.stream);
+        if (fault) {
+          if (fault.written) log.append(batch.stream, batch.expected, batch.events);
+          respond(
+            new BatchAppendResp().setError(
+              statusWithDetails(status.DEADLINE_EXCEEDED, 'stand-in: the commit timed out', new sharedPb.Timeout(), 'event_store.client.Timeout'),
+            ),
+          );
+          return;
+        }
         respond(toBatchAppendResp(log.append(batch.stream, batch.expected, batch.events), batch));
       } catch (error) {
         pending.delete(correlationId);
@@ -175,6 +225,12 @@ function expectedOfBatch(options: BatchAppendReq.Options): ExpectedVersion {
 }
 
 function toBatchAppendResp(outcome: AppendOutcome, batch: PendingBatch): BatchAppendRespMessage {
+  if (outcome.kind === 'streamDeleted') {
+    const details = new sharedPb.StreamDeleted().setStreamIdentifier(toStreamIdentifier(batch.stream));
+    return new BatchAppendResp().setError(
+      statusWithDetails(status.FAILED_PRECONDITION, `Event stream '${batch.stream}' is deleted.`, details, 'event_store.client.StreamDeleted'),
+    );
+  }
   if (outcome.kind === 'wrongExpectedVersion') {
     const details = new WrongExpectedVersion();
     if (outcome.current === null) details.setCurrentNoStream(new GoogleEmpty());

@@ -1,11 +1,12 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import serverFeaturesGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
 import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
-import { appendHandler, batchAppendHandler } from './appendHandlers.ts';
+import { type AppendFault, AppendFaults } from './appendFaults.ts';
+import { appendHandler, batchAppendHandler, DEFAULT_MAX_APPEND_SIZE } from './appendHandlers.ts';
 import { type DropStatus, SubscriptionRegistry, type SubscriptionRequest } from './allSubscription.ts';
-import { readHandler } from './readHandler.ts';
+import { type FollowerView, readHandler } from './readHandler.ts';
 import { serverFeaturesHandler } from './serverFeatures.ts';
-import { FIRST_LOG_POSITION, type LogPosition, StandInLog } from './standInLog.ts';
+import { compareLogPositions, FIRST_LOG_POSITION, type LogPosition, StandInLog } from './standInLog.ts';
 
 export type { DropStatus, LogPosition, SubscriptionRequest };
 export { FIRST_LOG_POSITION };
@@ -22,6 +23,8 @@ export interface EventStoreDbStandInOptions {
    * has them, so adapters must skip what is not theirs. Defaults to true.
    */
   readonly systemEvents?: boolean;
+  /** The server's `MaxAppendSize` in bytes. Defaults to 1 MiB, the server's default. */
+  readonly maxAppendSize?: number;
 }
 
 /**
@@ -29,9 +32,10 @@ export interface EventStoreDbStandInOptions {
  * 127.0.0.1 (insecure) implementing, with the service definitions shipped inside
  * `@eventstore/db-client`, the subset of the protocol the statuscast adapter and the client
  * use: `ServerFeatures.GetSupportedMethods`, `Streams.Append`, `Streams.BatchAppend` and
- * `Streams.Read` (stream reads, `$all` reads and `$all` subscriptions). It is not EventStoreDB:
- * no persistence, no projections, no ACLs, no stream metadata, deletes or persistent
- * subscriptions. See docs/eventstoredb.md for what only a real server verifies.
+ * `Streams.Read` (stream reads, `$all` reads and `$all` subscriptions), hard deletes
+ * (tombstones) and the maximum append size. It is not EventStoreDB: no persistence, no
+ * projections, no ACLs, no soft deletes, no truncation by stream metadata (metadata streams
+ * are stored like any other), no persistent subscriptions. See docs/eventstoredb.md for what only a real server verifies.
  */
 export interface EventStoreDbStandIn {
   /** `esdb://127.0.0.1:<port>?tls=false`. */
@@ -45,6 +49,19 @@ export interface EventStoreDbStandIn {
   readonly subscriptionBackpressureWaits: number;
   /** Appends a system event (type `$statsCollected` to a `$stats-…` stream), as a server does on its own. */
   appendSystemEvent(): LogPosition;
+  /**
+   * The next append to `stream` is answered `Timeout`, as a commit the cluster could not
+   * confirm in time; with `written: true` the events were written all the same.
+   */
+  failNextAppend(stream: string, fault?: AppendFault): void;
+  /**
+   * From now on reads that do not require the leader see the log as it is now, as from a
+   * follower that stopped replicating (see `FollowerView`); `catchUpFollower` ends it.
+   */
+  lagFollower(): void;
+  catchUpFollower(): void;
+  /** Hard-deletes a stream: a `$streamDeleted` tombstone in `$all`, and the stream can never be read or appended again. */
+  tombstoneStream(stream: string): LogPosition;
   /** Ends every open `$all` subscription from the server side; returns how many. */
   dropSubscriptions(dropStatus?: DropStatus): number;
   /** The node goes away: every call ends and the port refuses connections. Keeps the data. */
@@ -56,6 +73,16 @@ export interface EventStoreDbStandIn {
 export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptions = {}): Promise<EventStoreDbStandIn> {
   const log = new StandInLog();
   const subscriptions = new SubscriptionRegistry();
+  const faults = new AppendFaults();
+  let replicatedUpTo: LogPosition | null | undefined;
+  const follower: FollowerView = {
+    visible(call) {
+      const requiresLeader = call.metadata.get('requires-leader')[0] === 'true';
+      const limit = replicatedUpTo;
+      if (requiresLeader || limit === undefined) return () => true;
+      return (event) => limit !== null && compareLogPositions(event.position, limit) <= 0;
+    },
+  };
   if (options.systemEvents ?? true) seedSystemEvents(log);
 
   let server: Server | undefined;
@@ -64,9 +91,9 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
   async function listen(): Promise<void> {
     const next = new Server();
     next.addService(streamsGrpc.StreamsService, {
-      read: readHandler(log, subscriptions),
-      append: appendHandler(log),
-      batchAppend: batchAppendHandler(log),
+      read: readHandler(log, subscriptions, follower),
+      append: appendHandler(log, faults, options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE),
+      batchAppend: batchAppendHandler(log, faults, options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE),
     });
     next.addService(serverFeaturesGrpc.ServerFeaturesService, {
       getSupportedMethods: serverFeaturesHandler({ batchAppend: options.batchAppend ?? true }),
@@ -100,8 +127,16 @@ export async function startEventStoreDbStandIn(options: EventStoreDbStandInOptio
       const outcome = log.append(`$stats-127.0.0.1:${port}`, 'any', [
         systemEvent('$statsCollected', { sample: systemEventCount }),
       ]);
-      if (outcome.kind === 'wrongExpectedVersion' || !outcome.position) throw new Error('system append failed');
+      if (outcome.kind === 'wrongExpectedVersion' || outcome.kind === 'streamDeleted' || !outcome.position) throw new Error('system append failed');
       return outcome.position;
+    },
+    failNextAppend: (stream, fault = {}) => faults.add(stream, fault),
+    tombstoneStream: (stream) => log.tombstone(stream),
+    lagFollower() {
+      replicatedUpTo = log.events.at(-1)?.position ?? null;
+    },
+    catchUpFollower() {
+      replicatedUpTo = undefined;
     },
     dropSubscriptions: (dropStatus = {}) => subscriptions.dropAll(dropStatus),
     async stop() {

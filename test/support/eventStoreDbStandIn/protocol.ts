@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
-import type { ServerWritableStream, ServerDuplexStream } from '@grpc/grpc-js';
+import { Metadata, type ServerErrorResponse, type ServerWritableStream, type ServerDuplexStream, status } from '@grpc/grpc-js';
 import sharedPb from '@eventstore/db-client/generated/shared_pb.js';
 import statusPb from '@eventstore/db-client/generated/status_pb.js';
 import streamsPb from '@eventstore/db-client/generated/streams_pb.js';
 import type { Any as AnyMessage } from 'google-protobuf/google/protobuf/any_pb.js';
-import type { LogPosition, StoredEvent } from './standInLog.ts';
+import { type LogPosition, type StoredEvent, TOMBSTONE_REVISION } from './standInLog.ts';
 
 /**
  * Message helpers for the stand-in, built on the protobuf classes generated inside
@@ -57,7 +57,7 @@ export function toReadEventResponse(event: StoredEvent, uuidAsStructured: boolea
   const recorded = new ReadResp.ReadEvent.RecordedEvent()
     .setId(toUuid(event.id, uuidAsStructured))
     .setStreamIdentifier(toStreamIdentifier(event.stream))
-    .setStreamRevision(String(event.revision))
+    .setStreamRevision(event.tombstone ? TOMBSTONE_REVISION.toString() : String(event.revision))
     .setCommitPosition(event.position.commit.toString())
     .setPreparePosition(event.position.prepare.toString())
     .setData(event.data)
@@ -113,4 +113,25 @@ export async function writeWithBackpressure<T>(
     call.on('cancelled', done);
   });
   return true;
+}
+
+/**
+ * The errors the server raises outside a BatchAppend response, as KurrentDB's
+ * `RpcExceptions` builds them: a status plus `exception` metadata that the client's
+ * `convertToCommandError` reads (`StreamDeletedError` takes `stream-name`,
+ * `MaxAppendSizeExceededError` takes `maximum-append-size`).
+ */
+export function streamDeletedError(stream: string): ServerErrorResponse {
+  const metadata = new Metadata();
+  metadata.set('exception', 'stream-deleted');
+  metadata.set('stream-name', stream);
+  return { name: 'StreamDeleted', message: `Event stream '${stream}' is deleted.`, code: status.FAILED_PRECONDITION, details: `Event stream '${stream}' is deleted.`, metadata };
+}
+
+export function maxAppendSizeExceededError(maxAppendSize: number): ServerErrorResponse {
+  const metadata = new Metadata();
+  metadata.set('exception', 'maximum-append-size-exceeded');
+  metadata.set('maximum-append-size', String(maxAppendSize));
+  const message = `Maximum Append Size of ${maxAppendSize} Exceeded.`;
+  return { name: 'MaximumAppendSizeExceeded', message, code: status.INVALID_ARGUMENT, details: message, metadata };
 }

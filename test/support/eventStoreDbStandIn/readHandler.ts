@@ -2,10 +2,23 @@ import { type handleServerStreamingCall, type ServerWritableStream, status } fro
 import type { ReadReq as ReadReqMessage, ReadResp as ReadRespMessage } from '@eventstore/db-client/generated/streams_pb.js';
 import { runAllSubscription, type SubscriptionRegistry } from './allSubscription.ts';
 import { filterFrom, type StandInFilter } from './eventFilter.ts';
-import { ReadReq, ReadResp, toReadEventResponse, toStreamIdentifier, streamNameOf, writeWithBackpressure } from './protocol.ts';
+import { ReadReq, ReadResp, streamDeletedError, toReadEventResponse, toStreamIdentifier, streamNameOf, writeWithBackpressure } from './protocol.ts';
 import { compareLogPositions, type LogPosition, type StandInLog, type StoredEvent } from './standInLog.ts';
 
 type ReadCall = ServerWritableStream<ReadReqMessage, ReadRespMessage>;
+
+/**
+ * A lagging follower, as a client connected to one (`nodePreference=follower`, or left on
+ * the old leader after a failover) sees it: reads that do not require the leader are served
+ * from what the node has replicated so far. A read that carries the `requires-leader: true`
+ * header (client 6.2 `Client.callArguments`, from `requiresLeader: true`) would be refused by
+ * a follower with `NotLeader` and the leader's endpoint, and the client would retry on the
+ * leader; with one endpoint the stand-in answers such a read from the leader's log directly.
+ * Subscriptions are not affected.
+ */
+export interface FollowerView {
+  visible(call: ReadCall): (event: StoredEvent) => boolean;
+}
 
 const { StreamOptionCase, CountOptionCase, ReadDirection } = ReadReq.Options;
 
@@ -15,7 +28,11 @@ const { StreamOptionCase, CountOptionCase, ReadDirection } = ReadReq.Options;
  * both directions with or without a filter, and `$all` subscriptions; stream subscriptions
  * answer UNIMPLEMENTED.
  */
-export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry): handleServerStreamingCall<ReadReqMessage, ReadRespMessage> {
+export function readHandler(
+  log: StandInLog,
+  subscriptions: SubscriptionRegistry,
+  follower: FollowerView,
+): handleServerStreamingCall<ReadReqMessage, ReadRespMessage> {
   return (call) => {
     void read(call).catch((error: unknown) => {
       call.emit('error', { code: status.INTERNAL, details: `stand-in: ${String(error)}` });
@@ -35,7 +52,7 @@ export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry
     const countCase = options.getCountOptionCase();
 
     if (streamCase === StreamOptionCase.STREAM && countCase === CountOptionCase.COUNT && !filter) {
-      await readStream(call, options, backwards, structuredIds);
+      if ((await readStream(call, options, backwards, structuredIds)) === 'failed') return;
     } else if (streamCase === StreamOptionCase.ALL && countCase === CountOptionCase.COUNT) {
       await readAll(call, options, backwards, filter, structuredIds);
     } else if (streamCase === StreamOptionCase.ALL && countCase === CountOptionCase.SUBSCRIPTION && !backwards) {
@@ -48,11 +65,18 @@ export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry
     call.end();
   }
 
-  async function readStream(call: ReadCall, options: ReadReqMessage.Options, backwards: boolean, structuredIds: boolean) {
+  async function readStream(call: ReadCall, options: ReadReqMessage.Options, backwards: boolean, structuredIds: boolean): Promise<'failed' | undefined> {
     const streamOptions = options.getStream()!;
     const name = streamNameOf(streamOptions.getStreamIdentifier());
-    const events = log.streamEvents(name);
-    if (!events) {
+    const visible = follower.visible(call);
+    if (log.isDeleted(name)) {
+      // A hard-deleted stream reads as an error, never as empty (`ReadStreamResult.StreamDeleted`).
+      call.emit('error', streamDeletedError(name));
+      return 'failed';
+    }
+    const all = log.streamEvents(name);
+    const events = all && all.filter(visible);
+    if (!events || (events.length === 0 && all!.length > 0)) {
       const notFound = new ReadResp.StreamNotFound().setStreamIdentifier(toStreamIdentifier(name));
       await writeWithBackpressure(call, new ReadResp().setStreamNotFound(notFound));
       return;
@@ -68,6 +92,7 @@ export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry
       index += backwards ? -1 : 1;
       remaining--;
     }
+    return undefined;
   }
 
   /** `$all` reads include the event at the start position, unlike subscriptions. */
@@ -79,7 +104,7 @@ export function readHandler(log: StandInLog, subscriptions: SubscriptionRegistry
     structuredIds: boolean,
   ) {
     const all = options.getAll()!;
-    const events = log.events;
+    const events = log.events.filter(follower.visible(call));
     let index: number;
     if (all.hasStart()) index = backwards ? -1 : 0;
     else if (all.hasEnd()) index = backwards ? events.length - 1 : events.length;

@@ -22,7 +22,15 @@ export interface StoredEvent {
   /** .NET ticks since the Unix epoch, as the server reports `created`. */
   readonly createdTicks: bigint;
   readonly position: LogPosition;
+  /**
+   * A hard delete's tombstone: reported with revision `long.MaxValue`
+   * (`EventNumber.DeletedStream` in KurrentDB `Core/Data/EventNumber.cs`).
+   */
+  readonly tombstone?: true;
 }
+
+/** The revision the server reports for a tombstone: `long.MaxValue`. */
+export const TOMBSTONE_REVISION = (1n << 63n) - 1n;
 
 export interface ProposedEvent {
   readonly id: string;
@@ -37,7 +45,9 @@ export type ExpectedVersion = bigint | 'any' | 'no_stream' | 'stream_exists';
 
 export type AppendOutcome =
   | { readonly kind: 'written' | 'idempotent'; readonly lastRevision: number; readonly position: LogPosition | null }
-  | { readonly kind: 'wrongExpectedVersion'; readonly current: number | null };
+  | { readonly kind: 'wrongExpectedVersion'; readonly current: number | null }
+  /** The stream was hard-deleted; nothing can be appended to it again (`CommitDecision.Deleted`). */
+  | { readonly kind: 'streamDeleted' };
 
 /**
  * The log starts above 2^53, at an odd offset, so that positions that pass through a
@@ -53,7 +63,32 @@ export class StandInLog {
   readonly #events: StoredEvent[] = [];
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #listeners = new Set<() => void>();
+  readonly #deleted = new Set<string>();
   #nextOffset = FIRST_LOG_POSITION;
+
+  /** Whether `stream` was hard-deleted (reads and appends then fail with `stream-deleted`). */
+  isDeleted(stream: string): boolean {
+    return this.#deleted.has(stream);
+  }
+
+  /**
+   * Hard-deletes a stream as `Streams.Delete`/`Tombstone` does: a `$streamDeleted` record
+   * (`SystemEventTypes.StreamDeleted`), not JSON, empty data and metadata, is written to the
+   * stream itself and so appears in `$all` under the stream's own name, where a stream-name
+   * prefix filter lets it through. The stream's events stay in `$all` until a scavenge.
+   */
+  tombstone(stream: string): LogPosition {
+    const existing = this.#streams.get(stream) ?? [];
+    const [stored] = this.#write(stream, existing, [
+      { id: crypto.randomUUID(), type: '$streamDeleted', contentType: 'application/octet-stream', data: new Uint8Array(), metadata: new Uint8Array() },
+    ]);
+    // The tombstone is not a stream event: stream reads fail from now on instead.
+    existing.pop();
+    Object.assign(stored!, { tombstone: true });
+    this.#deleted.add(stream);
+    for (const listener of [...this.#listeners]) listener();
+    return stored!.position;
+  }
 
   get events(): readonly StoredEvent[] {
     return this.#events;
@@ -87,6 +122,7 @@ export class StandInLog {
    * writing ("idempotent"), and a retry that only partly matches is a wrong expected version.
    */
   append(stream: string, expected: ExpectedVersion, proposed: readonly ProposedEvent[]): AppendOutcome {
+    if (this.#deleted.has(stream)) return { kind: 'streamDeleted' };
     const existing = this.#streams.get(stream) ?? [];
     const current = existing.length === 0 ? null : existing.length - 1;
 

@@ -18,9 +18,10 @@ export interface OutgoingMessage {
  * A STAND-IN for one Azure Service Bus topic subscription and its receivers, for tests only:
  * in-memory, one process, no AMQP. It models what statuscast's consumer relies on —
  * peek-lock delivery, settlement (complete, abandon, dead-letter with reason and
- * description), redelivery with a growing `deliveryCount`, dead-lettering past
+ * description), redelivery with a growing `deliveryCount` (0 on the first delivery, as the SDK reports it), dead-lettering past
  * `maxDeliveryCount`, lock expiry — and records every settlement call. It is not Service Bus:
- * no sessions, no lock timers (locks expire only when a test says so), no TTL, no partitions.
+ * no sessions (a session-enabled subscription only refuses the receiver, as the service
+ * does), no lock timers (locks expire only when a test says so), no TTL, no partitions.
  */
 export interface ServiceBusStandIn {
   /** `Endpoint=sb://…` with a key that must never appear in logs. */
@@ -43,8 +44,10 @@ export interface ServiceBusStandIn {
 
 export const STAND_IN_SECRET = 'stand-in-SharedAccessKey-never-logged';
 
-export function createServiceBusStandIn(options: { maxDeliveryCount?: number; topic?: string; subscription?: string } = {}): ServiceBusStandIn {
-  const entity = new StandInEntity(options.maxDeliveryCount ?? 10);
+export function createServiceBusStandIn(
+  options: { maxDeliveryCount?: number; topic?: string; subscription?: string; requiresSession?: boolean } = {},
+): ServiceBusStandIn {
+  const entity = new StandInEntity(options.maxDeliveryCount ?? 10, options.requiresSession ?? false);
   const entityPath = `${options.topic ?? 'status'}/Subscriptions/${options.subscription ?? 'realtime'}`;
   let receivers = 0;
   return {

@@ -6,7 +6,10 @@ export interface StoredMessage {
   readonly messageId: string | undefined;
   readonly body: unknown;
   readonly applicationProperties: Readonly<Record<string, string | number | boolean>>;
-  /** Deliveries so far (1 on the first delivery, as Service Bus counts). */
+  /**
+   * Deliveries so far, as the broker counts them for `maxDeliveryCount` (1 during the first).
+   * The received message reports one less: see `receivedMessage`.
+   */
   deliveryCount: number;
   state: 'available' | 'locked' | 'completed' | 'deadLettered';
   /** The delivery holding the lock, while `state` is `locked`. */
@@ -41,7 +44,11 @@ export class StandInEntity {
   private nextSequence = 1;
   private nextLock = 1;
 
-  constructor(readonly maxDeliveryCount: number) {}
+  constructor(
+    readonly maxDeliveryCount: number,
+    /** A session-enabled subscription: a non-session receiver's link is refused. */
+    readonly requiresSession = false,
+  ) {}
 
   add(message: Pick<StoredMessage, 'messageId' | 'body' | 'applicationProperties'>): StoredMessage {
     const stored: StoredMessage = { ...message, sequenceNumber: this.nextSequence++, deliveryCount: 0, state: 'available', lock: undefined };
@@ -97,7 +104,10 @@ export function receivedMessage(stored: StoredMessage, token: string): ServiceBu
     body: stored.body,
     messageId: stored.messageId,
     applicationProperties: { ...stored.applicationProperties },
-    deliveryCount: stored.deliveryCount,
+    // `@azure/service-bus` 7.9 reports the AMQP header's `delivery-count` as is
+    // (`deliveryCount: rheaMessage.delivery_count` in its message conversion): the number of
+    // *earlier* deliveries, 0 on the first.
+    deliveryCount: stored.deliveryCount - 1,
     lockToken: token,
     enqueuedSequenceNumber: stored.sequenceNumber,
     state: 'active',

@@ -27,6 +27,8 @@ export class StandInReceiver implements ServiceBusReceiver {
   readonly subscribeCalls: SubscribeOptions[] = [];
   /** Most `processMessage` calls seen running at once. */
   maxObservedConcurrentCalls = 0;
+  /** Receive links refused so far (session-enabled entity). */
+  linkRefusals = 0;
   private active = 0;
   private closed = false;
   private crashed = false;
@@ -62,6 +64,7 @@ export class StandInReceiver implements ServiceBusReceiver {
         void this.deliver(next, handlers, autoComplete).finally(pump);
       }
     };
+    if (this.entity.requiresSession) return this.refuseLink(handlers, () => open && !this.isClosed && !options.abortSignal?.aborted, () => (open = false));
     const unlisten = this.entity.onAvailable(pump);
     options.abortSignal?.addEventListener('abort', () => (open = false));
     setImmediate(pump);
@@ -69,6 +72,36 @@ export class StandInReceiver implements ServiceBusReceiver {
       close: async () => {
         open = false;
         unlisten();
+      },
+    };
+  }
+
+  /**
+   * What a non-session receiver meets on a session-enabled entity: the service refuses the
+   * receive link with `amqp:not-allowed` ("It is not possible for an entity that requires
+   * sessions to create a non-sessionful message receiver", Azure/azure-service-bus#326),
+   * which core-amqp names `InvalidOperationError` (`ConditionErrorNameMapper`) and
+   * `ServiceBusError` turns into code `GeneralError` with that name before the message
+   * (service-bus 7.9 `normalizeMessagingCode`). The SDK's streaming receiver retries the link
+   * for ever, reporting each failure to `processError` with source `receive`.
+   */
+  private refuseLink(handlers: MessageHandlers, active: () => boolean, stop: () => void): { close(): Promise<void> } {
+    const error = new ServiceBusError(
+      'InvalidOperationError: It is not possible for an entity that requires sessions to create a non-sessionful message receiver. TrackingId:stand-in, SystemTracker:stand-in:Topic:status|realtime',
+      'GeneralError',
+    );
+    const timer = setInterval(() => {
+      if (!active()) {
+        clearInterval(timer);
+        return;
+      }
+      this.linkRefusals += 1;
+      void handlers.processError({ error, errorSource: 'receive', entityPath: this.entityPath, fullyQualifiedNamespace: 'stand-in', identifier: this.identifier });
+    }, 10);
+    return {
+      close: async () => {
+        stop();
+        clearInterval(timer);
       },
     };
   }

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Route } from 'playwright-core';
+import { jobStreamName } from '../../../src/domain/job/events.ts';
+import { appendToStream } from '../../../src/store/eventStore.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AzureSignalRStandIn, startAzureSignalRStandIn } from '../../support/azureSignalRStandIn.ts';
 import { eventually } from '../../support/testServer.ts';
@@ -130,6 +133,43 @@ export function jobViewOverAzureServerless(context: () => BrowserContext): void 
         expect(await timelineRevisions(page)).toEqual(range(4));
         expect(await page.textContent('#job-message')).toBe('job-hole step 4');
         expect(await page.getAttribute('#link', 'data-status')).toBe('live');
+        expect(unexpectedErrors(errors)).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('shows at once an event too large for the service, which arrives as timeline.ref', async () => {
+      const { standIn, fixture } = await start();
+      await fixture.publish('job-huge', 'alice', 2);
+      const { page, errors } = await openPage(context(), await fixture.server.token('alice'));
+      try {
+        await page.goto(`${fixture.url}/job/job-huge`);
+        await page.waitForSelector('#link[data-status="live"]');
+        await waitForRevisions(page, 2);
+        // Written by another producer: over the service's 1 MB request limit.
+        await appendToStream(
+          fixture.server.server.store,
+          jobStreamName('job-huge'),
+          [
+            {
+              id: randomUUID(),
+              type: 'StatusReported',
+              data: {
+                job_id: 'job-huge', user_id: 'alice', message_id: 'huge-3', stage: 'render', state: 'running',
+                message: 'job-huge step 3', artifact: null, cycle: null, progress: 0.3,
+                details: { blob: 'x'.repeat(1_100_000) }, ts: new Date().toISOString(),
+              },
+              metadata: {},
+            },
+          ],
+          2,
+        );
+        await eventually(() => standIn.groupSends('job:job-huge:user:alice').some((call) => call.message?.target === 'timeline.ref'), 10_000, 'the reference');
+        // No later event is needed to reveal it: the page reads revision 3 from the history API.
+        await waitForRevisions(page, 3);
+        expect(await timelineRevisions(page)).toEqual(range(3));
+        expect(standIn.calls.filter((call) => call.status === 413)).toEqual([]);
         expect(unexpectedErrors(errors)).toEqual([]);
       } finally {
         await page.close();

@@ -36,8 +36,10 @@ const MAX_CLIENT_TOKEN_SECONDS = 3600;
  * user) to each of the negotiated groups with `PUT …/users/{user}/groups/{group}?ttl=`, then
  * answers the redirect form `{ url: <client URL>/client/?hub=status, accessToken }` whose token
  * is HS256 with the AccessKey, `aud` = the client URL as the SDK builds it, `nameid` = the
- * user id and `exp` = the stream token's (so the token and the memberships, whose TTL runs to
- * the same moment, never outlive the stream token). The memberships exist before the answer
+ * user id and `exp` = the stream token's, and asks the service to close the connection then
+ * (`asrs.s.coae`, `asrs.s.aeo`): the memberships' TTL runs to the same moment but only
+ * governs connections opened later, so without the close an open connection would keep
+ * receiving after its token ran out. The memberships exist before the answer
  * leaves, so a client that connects receives the groups' messages; what was sent before it
  * connected it reads from `GET /jobs/{id}/history?after=r`.
  */
@@ -78,7 +80,12 @@ export function createAzureHubEndpoint(options: AzureHubEndpointOptions): HubEnd
       const accessToken = await signServiceToken(connection.accessKey, {
         audience: client.audience,
         expiresAtSeconds: expiresAt,
-        claims: { nameid: principal.userId },
+        // Without these the service keeps the connection open past `exp`, in its groups for
+        // good: a membership's TTL only governs connections opened later. With them it closes
+        // the connection at `asrs.s.aeo` in a way that lets the client reconnect, which
+        // negotiates again (Azure/azure-signalr #1954, PR #2036; the .NET SDK sets them for
+        // `CloseOnAuthenticationExpiration`).
+        claims: { nameid: principal.userId, 'asrs.s.coae': 'true', 'asrs.s.aeo': String(expiresAt) },
       });
       metrics.negotiate('azure');
       return { url: client.url, accessToken, serverless: true };

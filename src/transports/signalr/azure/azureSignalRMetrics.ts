@@ -8,9 +8,10 @@ export const AZURE_TRANSPORT_LABEL = 'azure-signalr';
 /**
  * How a send to a group ended: `sent` (2xx), `rejected` (a status retrying cannot fix),
  * `failed` (still failing after the last attempt), `dropped` (the queue was full and it was
- * the oldest), `abandoned` (the server stopped before it went out).
+ * the oldest), `abandoned` (the server stopped before it went out), `referenced` (too large for
+ * one request: a `timeline.ref` went in its place).
  */
-export type SendOutcome = 'sent' | 'rejected' | 'failed' | 'dropped' | 'abandoned';
+export type SendOutcome = 'sent' | 'rejected' | 'failed' | 'dropped' | 'abandoned' | 'referenced';
 
 /** How a negotiate in serverless mode ended: `azure`, `fallback` (embedded hub), `failed`. */
 export type NegotiateOutcome = 'azure' | 'fallback' | 'failed';
@@ -22,7 +23,7 @@ export interface AzureSignalRMetrics {
   /** A send reached the service: counts `messagesSent` and append→send latency with the `azure-signalr` label. */
   delivered(target: string, recordedAtMs: number): void;
   queued(depth: number): void;
-  membership(outcome: 'added' | 'failed'): void;
+  membership(outcome: 'added' | 'removed' | 'failed'): void;
   negotiate(outcome: NegotiateOutcome): void;
 }
 

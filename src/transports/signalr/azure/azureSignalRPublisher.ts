@@ -31,9 +31,16 @@ export interface AzureSignalRPublisher {
   idle(): Promise<void>;
 }
 
+/**
+ * The largest REST request body sent: the service refuses a request over 1 MB (413) and
+ * delivers nothing of it. Counted in UTF-8 bytes, with room to spare for the 1 MB vs 1 MiB
+ * reading of the limit.
+ */
+export const MAX_SEND_BYTES = 1_000_000;
+
 interface GroupSend {
   readonly group: string;
-  readonly target: 'timeline.event' | 'status.latest';
+  readonly target: 'timeline.event' | 'status.latest' | 'timeline.ref';
   readonly body: string;
   readonly event: LiveEvent;
 }
@@ -51,8 +58,10 @@ const EVERY_JOB: FeedScope = { kind: 'all' };
  * Ingest never waits for it: events are queued in memory, one ordered lane per group (a
  * group's next send starts after the previous one ended, so each group receives its
  * messages in revision order, `timeline.event` before `status.latest`), with at most
- * `maxConcurrentSends` groups in flight. 429, 408, 5xx and network errors are retried with
- * exponential backoff and jitter; when the queue is full the oldest send is dropped. A send
+ * `maxConcurrentSends` groups in flight. Answers above 500, timeouts and connections that
+ * never opened are retried with exponential backoff and jitter; a 500 (possibly delivered
+ * inside the service) and a 429 (quota) are not, as the official SDK does not (see
+ * `restClient.ts`); when the queue is full the oldest send is dropped. A send
  * that is dropped or fails leaves a hole that clients repair by revision
  * (`GET /jobs/{id}/history?after=r`). Failures are counted and logged (throttled; no tokens).
  */
@@ -63,6 +72,7 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
   const stopping = new AbortController();
   const warnFailed = throttledWarning(logger, 'Azure SignalR send failed; clients will re-sync by revision');
   const warnDropped = throttledWarning(logger, 'Azure SignalR send queue full; dropped the oldest send');
+  const warnReferenced = throttledWarning(logger, 'event too large for one Azure SignalR request; sent timeline.ref, clients read it from history');
   let subscription: Subscription | undefined;
   let lastPosition: LiveEvent['position'] | null = null;
   let stopped = false;
@@ -114,10 +124,28 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
     // The feed form of the embedded hub (`feedLiveFrame`): the argument plus its store position.
     const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
     const { job: jobGroup, user: userGroup } = groupsOfEvent(event.jobId, event.owner);
-    lanes.push({ group: jobGroup, target: 'timeline.event', body: body('timeline.event', event.timelineEventJson), event });
-    lanes.push({ group: jobGroup, target: 'status.latest', body: latest, event });
-    lanes.push({ group: userGroup, target: 'timeline.event', body: body('timeline.event', withPosition), event });
-    lanes.push({ group: userGroup, target: 'status.latest', body: latest, event });
+    pushEvent(jobGroup, body('timeline.event', event.timelineEventJson), latest, event, false);
+    pushEvent(userGroup, body('timeline.event', withPosition), latest, event, true);
+  }
+
+  /**
+   * An event whose message would pass the service's 1 MB request limit is not sent (the
+   * service would refuse it, and the hole would show only at the next event): the group gets
+   * `timeline.ref` `{ job_id, revision }` (plus `position` on the owner's group) instead, and
+   * a client reads the event from `GET /jobs/{id}/history?after=<revision − 1>` at once. An
+   * oversized `status.latest` is left out; the history read brings the status too.
+   */
+  function pushEvent(group: string, timelineBody: string, latestBody: string, event: LiveEvent, withPosition: boolean): void {
+    const tooLarge = Buffer.byteLength(timelineBody) > MAX_SEND_BYTES || Buffer.byteLength(latestBody) > MAX_SEND_BYTES;
+    if (!tooLarge) {
+      lanes.push({ group, target: 'timeline.event', body: timelineBody, event });
+      lanes.push({ group, target: 'status.latest', body: latestBody, event });
+      return;
+    }
+    const reference = { job_id: event.jobId, revision: event.revision, ...(withPosition && { position: event.positionText }) };
+    metrics.send('referenced');
+    warnReferenced({ group, job_id: event.jobId, revision: event.revision, bytes: Buffer.byteLength(timelineBody) });
+    lanes.push({ group, target: 'timeline.ref', body: body('timeline.ref', JSON.stringify(reference)), event });
   }
 
   async function follow(): Promise<void> {

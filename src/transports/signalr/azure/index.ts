@@ -7,7 +7,7 @@ import { createAzureSignalRPublisher } from './azureSignalRPublisher.ts';
 import { azureSignalRMetrics } from './azureSignalRMetrics.ts';
 import type { AzureSignalRConnection } from './connectionString.ts';
 import { createAzureSignalRRest } from './restClient.ts';
-import type { RetryPolicy } from './retryPolicy.ts';
+import { NEGOTIATE_RETRY, type RetryPolicy, withRetries } from './retryPolicy.ts';
 
 export { AzureSignalRConfigError, type AzureSignalRConnection, parseAzureSignalRConnectionString } from './connectionString.ts';
 export { REST_API_VERSION } from './serviceUrls.ts';
@@ -54,6 +54,14 @@ export interface AzureSignalR {
   stop(): Promise<void>;
   /** Resolves when no send waits or is in flight. */
   idle(): Promise<void>;
+  /**
+   * Ends `userId`'s access to `groups` on the service now: removes the user→group memberships,
+   * which also takes the user's open connections out of those groups (the service would
+   * otherwise keep them there until they close). Retried like negotiate's membership calls;
+   * resolves `false` when a removal did not go through (logged and counted). For the shared
+   * access policy to call when access ends before the client token does.
+   */
+  revokeAccess(userId: string, groups: readonly string[]): Promise<boolean>;
 }
 
 /**
@@ -87,5 +95,18 @@ export function createAzureSignalR(options: AzureSignalROptions): AzureSignalR {
     maxQueuedSends: tuning.maxQueuedSends,
     stopTimeoutMs: tuning.stopTimeoutMs,
   });
-  return { hubEndpoint, start: publisher.start, stop: publisher.stop, idle: publisher.idle };
+  const negotiateRetry = tuning.negotiateRetry ?? NEGOTIATE_RETRY;
+  async function revokeAccess(userId: string, groups: readonly string[]): Promise<boolean> {
+    const signal = AbortSignal.timeout(tuning.negotiateTimeoutMs ?? 5_000);
+    const outcomes = await Promise.all(
+      groups.map((group) => withRetries(() => rest.removeUserFromGroup(userId, group, signal), negotiateRetry, signal, metrics.retry)),
+    );
+    for (const outcome of outcomes) metrics.membership(outcome.kind === 'ok' ? 'removed' : 'failed');
+    const failed = outcomes.filter((outcome) => outcome.kind !== 'ok');
+    if (failed.length > 0) {
+      logger.warn({ user_id: userId, groups, details: failed.map((outcome) => outcome.detail) }, 'Azure SignalR did not remove a group membership');
+    }
+    return failed.length === 0;
+  }
+  return { hubEndpoint, start: publisher.start, stop: publisher.stop, idle: publisher.idle, revokeAccess };
 }

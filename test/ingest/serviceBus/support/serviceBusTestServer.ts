@@ -29,7 +29,7 @@ export async function startServiceBusTestServer(
     dataDir?: string;
     logger?: Logger;
     store?: EventStore;
-    consumer?: Partial<Pick<ServiceBusConsumerOptions, 'maxConcurrentCalls' | 'stopGraceMs' | 'retryDelayMs' | 'maxRetryDelayMs'>>;
+    consumer?: Partial<Pick<ServiceBusConsumerOptions, 'maxConcurrentCalls' | 'stopGraceMs' | 'retryDelayMs' | 'maxRetryDelayMs' | 'maxHoldMs'>>;
   } = {},
 ): Promise<ServiceBusTestServer> {
   const standIn = options.standIn ?? createServiceBusStandIn();

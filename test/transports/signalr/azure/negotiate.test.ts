@@ -49,7 +49,7 @@ describe('negotiate in Azure SignalR serverless mode (against the stand-in)', ()
 
     expect(decodeProtectedHeader(body.accessToken)).toEqual({ alg: 'HS256', typ: 'JWT' });
     const { payload } = await jwtVerify(body.accessToken, new TextEncoder().encode(standIn.accessKey), { algorithms: ['HS256'] });
-    expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'nameid']);
+    expect(Object.keys(payload).sort()).toEqual(['asrs.s.aeo', 'asrs.s.coae', 'aud', 'exp', 'nameid']);
     // Host of Endpoint, no port (the stand-in listens on one), lower-case hub.
     expect(payload.aud).toBe('http://127.0.0.1/client/?hub=status');
     expect(payload['nameid']).toBe(ALICE);
