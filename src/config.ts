@@ -64,6 +64,10 @@ const environmentSchema = z
       .transform((v) => v ?? 'full'),
     CORS_ORIGINS: optionalText.transform((v) => (v ? v.split(',').map((o) => o.trim()).filter(Boolean) : [])),
     SHUTDOWN_GRACE_MS: integer(10_000, 0, 120_000),
+    AUDIT_SIGNING_KEY: optionalText.refine(
+      (v) => v === undefined || v.includes('-----BEGIN PRIVATE KEY-----') || (v.startsWith('{') && isJson(v)),
+      { message: 'must be a PKCS#8 PEM private key or a private JWK (Ed25519 or P-256)' },
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_JWKS_URL) {
@@ -96,6 +100,8 @@ export interface Config {
   readonly storeSync: 'full' | 'normal';
   readonly corsOrigins: readonly string[];
   readonly shutdownGraceMs: number;
+  /** Signs audit checkpoints; `undefined`: a key kept in `dataDir` (docs/audit.md). */
+  readonly auditSigningKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -133,5 +139,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storeSync: e.STORE_SYNC,
     corsOrigins: e.CORS_ORIGINS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    auditSigningKey: e.AUDIT_SIGNING_KEY,
   };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
