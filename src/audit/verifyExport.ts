@@ -17,6 +17,8 @@ export type ExportVerdict =
       readonly signedAt: string;
       readonly kid: string;
       readonly backfilled: readonly BackfilledRange[];
+      /** How many anchors (earlier checkpoints) this export agreed with. */
+      readonly anchored: number;
       /** Set for a `--partial` export: the hash its first event follows, taken on trust. */
       readonly chainedFrom?: string;
     }
@@ -29,6 +31,12 @@ export interface VerifyExportOptions {
    * of its first event. Defaults to false: an export that does not start at 0 lacks events.
    */
   readonly partial?: boolean;
+  /**
+   * Checkpoints kept from earlier exports of the same job (docs/audit.md, "anchors"): each must
+   * verify, and this export must hold the same hash at its revision. That is what shows a
+   * rewrite by someone who can also sign.
+   */
+  readonly anchors?: readonly SignedCheckpoint[];
 }
 
 /** Verifies an NDJSON export file (docs/audit.md) offline: the chain, then the signed checkpoint. */
@@ -117,9 +125,31 @@ export async function verifyExportLines(
       detail: `the signed head hash is ${signed.hash}, the export's chain ends with ${lastHash}: the chain was rewritten`,
     };
   }
+  for (const anchor of options.anchors ?? []) {
+    const anchored = await verifyCheckpoint(anchor, options.jwks);
+    if (!anchored.ok) return { ok: false, jobId, revision: anchor.revision, reason: 'signature invalid', detail: `anchor: ${anchored.detail}` };
+    const { revision, hash, signed_at: signedAt } = anchored.checkpoint;
+    if (anchored.checkpoint.job_id !== signed.job_id) {
+      return { ok: false, jobId, revision, reason: 'signature invalid', detail: `the anchor is a checkpoint of job ${anchored.checkpoint.job_id}` };
+    }
+    const link = links[revision - startRevision];
+    if (!link) {
+      return { ok: false, jobId, revision, reason: 'event removed', detail: `revision ${revision}, anchored by the checkpoint signed at ${signedAt}, is not in this export` };
+    }
+    if (link.hash !== hash) {
+      return {
+        ok: false,
+        jobId,
+        revision,
+        reason: 'data changed',
+        detail: `the checkpoint signed at ${signedAt} has hash ${hash} at revision ${revision}, this export ${link.hash}: revisions up to ${revision} were rewritten since`,
+      };
+    }
+  }
   return {
     ok: true,
     jobId: signed.job_id,
+    anchored: (options.anchors ?? []).length,
     firstRevision: startRevision,
     lastRevision,
     head: lastHash,
@@ -159,6 +189,22 @@ function noteRange(ranges: BackfilledRange[], revision: number, recordedAt: stri
   } else {
     ranges.push({ first_revision: revision, last_revision: revision, recorded_at: recordedAt });
   }
+}
+
+/** The checkpoints in a file: an earlier export, or lines `{"checkpoint": …}` kept on their own. */
+export async function checkpointsIn(file: string): Promise<SignedCheckpoint[]> {
+  const found: SignedCheckpoint[] = [];
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const text of lines) {
+    if (!text.includes('"checkpoint"')) continue;
+    try {
+      const parsed = JSON.parse(text) as { checkpoint?: SignedCheckpoint };
+      if (parsed.checkpoint && typeof parsed.checkpoint === 'object') found.push(parsed.checkpoint);
+    } catch {
+      // Not a checkpoint line after all.
+    }
+  }
+  return found;
 }
 
 /** The checkpoint on the file's last non-empty line, read from its end. */

@@ -2,27 +2,34 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Jwks } from '../audit/auditKeys.ts';
 import { localAuditJwks } from '../audit/auditKeys.ts';
-import { type ExportVerdict, verifyExportFile } from '../audit/verifyExport.ts';
+import { type ExportVerdict, checkpointsIn, verifyExportFile } from '../audit/verifyExport.ts';
 import { jobStreams, verifyStoredStream } from '../audit/verifyStore.ts';
 import { loadConfig } from '../config.ts';
 import { jobIdOfStream, jobStreamName } from '../domain/job/events.ts';
 import { createEventStore } from '../store/createEventStore.ts';
 
 /**
- * `npm run verify -- export.ndjson [--jwks keys.json|URL] [--partial]` checks an NDJSON export
- * offline: the hash chain, then the signed checkpoint (docs/audit.md).
+ * `npm run verify -- export.ndjson [--jwks keys.json|URL] [--anchor earlier.ndjson]… [--partial]`
+ * checks an NDJSON export offline: the hash chain, the signed checkpoint, and agreement with
+ * checkpoints kept from earlier exports (docs/audit.md).
  * `npm run verify -- --job <id>` / `--all` walk the configured store instead.
  * Exit 0: verified. Exit 1: the first revision that does not match, and why. Exit 2: usage.
  */
 const USAGE = [
-  'npm run verify -- <export.ndjson> [--jwks <keys.json or URL>] [--partial]',
+  'npm run verify -- <export.ndjson> [--jwks <keys.json or URL>] [--anchor <earlier export or checkpoints>]… [--partial]',
   'npm run verify -- --job <job id> | --all        (walks the store DATA_DIR / EVENTSTORE_CONNECTION_STRING name)',
 ].join('\n       ');
 
 let parsed;
 try {
   parsed = parseArgs({
-    options: { jwks: { type: 'string' }, job: { type: 'string' }, all: { type: 'boolean' }, partial: { type: 'boolean' } },
+    options: {
+      jwks: { type: 'string' },
+      anchor: { type: 'string', multiple: true },
+      job: { type: 'string' },
+      all: { type: 'boolean' },
+      partial: { type: 'boolean' },
+    },
     strict: true,
     allowPositionals: true,
   });
@@ -42,13 +49,16 @@ try {
 
 async function verifyFile(file: string): Promise<number> {
   const jwks = await loadJwks();
-  const verdict = await verifyExportFile(file, { jwks, partial: args.partial === true });
+  const anchors = (await Promise.all((args.anchor ?? []).map(checkpointsIn))).flat();
+  if ((args.anchor ?? []).length > 0 && anchors.length === 0) throw new Error('no checkpoint found in the --anchor files');
+  const verdict = await verifyExportFile(file, { jwks, partial: args.partial === true, anchors });
   if (!verdict.ok) {
     console.log(`NOT VERIFIED job ${verdict.jobId ?? '(unknown)'}: revision ${verdict.revision}: ${verdict.reason} (${verdict.detail})`);
     return 1;
   }
   console.log(`verified job ${verdict.jobId}: revisions ${verdict.firstRevision}–${verdict.lastRevision}, head ${verdict.head}`);
   console.log(`  signed at ${verdict.signedAt} by key ${verdict.kid}`);
+  if (verdict.anchored > 0) console.log(`  agrees with ${verdict.anchored} earlier checkpoint(s) given with --anchor`);
   if (verdict.chainedFrom) console.log(`  partial export: chained from ${verdict.chainedFrom}, revisions before ${verdict.firstRevision} not checked`);
   noteBackfilled(verdict);
   return 0;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Jwks } from '../../src/audit/auditKeys.ts';
 import { GENESIS_HASH, chainHash } from '../../src/audit/chainHash.ts';
 import { CHECKPOINT_TYPE } from '../../src/audit/checkpoint.ts';
-import { verifyExportFile } from '../../src/audit/verifyExport.ts';
+import { checkpointsIn, verifyExportFile } from '../../src/audit/verifyExport.ts';
 import { verifyStoredStream } from '../../src/audit/verifyStore.ts';
 import { type TestServer, startTestServer, status } from '../support/testServer.ts';
 import { makeTempDir } from '../support/tempDir.ts';
@@ -142,6 +142,32 @@ describe('tamper evidence', () => {
       );
       await expectDetected(jobId, 3, 'data changed');
     });
+  });
+
+  it('a rewrite that recomputes every later hash in the store passes alone (docs/audit.md: what it does not prove), and fails against a kept checkpoint', async () => {
+    const jobId = await job();
+    const anchor = await exportFile(jobId);
+    const stream = `job-${jobId}`;
+    const rows = db.prepare<[string], { revision: number; type: string; data: string; metadata: string }>('SELECT revision, type, data, metadata FROM events WHERE stream = ? ORDER BY revision').all(stream);
+    const update = db.prepare('UPDATE events SET data = ?, metadata = ? WHERE stream = ? AND revision = ?');
+    let prev = GENESIS_HASH;
+    for (const r of rows) {
+      const data = JSON.parse(r.data) as Record<string, unknown>;
+      if (r.revision === 2) data['message'] = 'rewritten';
+      const { hash: _old, ...rest } = JSON.parse(r.metadata) as Record<string, unknown>;
+      const metadata = { ...rest, prev_hash: prev };
+      const hash = chainHash({ stream, revision: r.revision, type: r.type, data, metadata, prevHash: prev });
+      update.run(JSON.stringify(data), JSON.stringify({ ...metadata, hash }), stream, r.revision);
+      prev = hash;
+    }
+    const rewritten = await exportFile(jobId);
+    expect(await verifyStore(jobId)).toMatchObject({ ok: true });
+    expect(await verifyFile(rewritten)).toMatchObject({ ok: true });
+    const anchors = await checkpointsIn(anchor);
+    expect(await verifyExportFile(rewritten, { jwks, anchors })).toMatchObject({ ok: false, revision: 6, reason: 'data changed', detail: expect.stringMatching(/rewritten since/) });
+    // The genuine continuation of an anchored export agrees with it.
+    await t.ingest(status({ job_id: jobId }));
+    expect(await verifyExportFile(await exportFile(jobId), { jwks, anchors: await checkpointsIn(rewritten) })).toMatchObject({ ok: true, anchored: 1, lastRevision: 7 });
   });
 
   describe('in an export file', () => {
