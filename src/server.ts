@@ -15,7 +15,7 @@ import { operationsRoutes } from './api/routes/operations.ts';
 import { webRoutes } from './api/routes/web.ts';
 import { loadAuditSigner } from './audit/auditKeys.ts';
 import { type AuditTrail, auditFailureReporter, createAuditTrail } from './audit/auditTrail.ts';
-import { withAuditChain } from './audit/chainedEventStore.ts';
+import { withAuditChain } from './audit/withAuditChain.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { createAuthenticator } from './auth/createAuthenticator.ts';
 import { type DevKeys, loadOrCreateDevKeys } from './auth/devKeys.ts';

@@ -8,7 +8,7 @@ import { ChainCheck } from './chainCheck.ts';
 import { GENESIS_HASH, chainHash } from './chainHash.ts';
 import { type BackfilledRange, type SignedCheckpoint, signCheckpoint } from './checkpoint.ts';
 import { type ChainEntry, chainLinkOf, readChain } from './readChain.ts';
-import { type ChainFailure, FAILURE_REASONS } from './verifyChain.ts';
+import { type ChainFailure, FAILURE_REASONS } from './findChainBreak.ts';
 
 /** One event of a job's history (contract §7) with its chain hashes (§10). */
 export interface AuditEvent {

@@ -1,4 +1,4 @@
-import type { ChainFailure, ChainLink } from './verifyChain.ts';
+import type { ChainFailure, ChainLink } from './findChainBreak.ts';
 
 /**
  * The chain checked as it streams past, in constant memory: what the service does while it

@@ -1,7 +1,7 @@
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../store/eventStore.ts';
 import { HASH_KEY, PREV_HASH_KEY, chainHash } from './chainHash.ts';
 import { type ChainRecords, isChained, readChainRecords, recordChainPrefix } from './chainRecords.ts';
-import type { ChainLink } from './verifyChain.ts';
+import type { ChainLink } from './findChainBreak.ts';
 
 /** An event with the hashes that chain it: its own, or those recorded for it by a backfill. */
 export interface ChainEntry {

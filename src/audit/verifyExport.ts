@@ -5,7 +5,7 @@ import { jobStreamName } from '../domain/job/events.ts';
 import type { Jwks } from './auditKeys.ts';
 import { GENESIS_HASH, HASH_KEY, PREV_HASH_KEY, chainHash } from './chainHash.ts';
 import { type BackfilledRange, type SignedCheckpoint, verifyCheckpoint } from './checkpoint.ts';
-import { type ChainFailure, type ChainLink, findChainBreak } from './verifyChain.ts';
+import { type ChainFailure, type ChainLink, findChainBreak } from './findChainBreak.ts';
 
 export type ExportVerdict =
   | {

@@ -1,9 +1,8 @@
 import { JOB_STREAM_PREFIX } from '../domain/job/events.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { GENESIS_HASH } from './chainHash.ts';
-import { type ChainRecords, isChained, readChainRecords, recordChainPrefix } from './chainRecords.ts';
 import { chainLinkOf, readChain } from './readChain.ts';
-import { type ChainFailure, type ChainLink, findChainBreak } from './verifyChain.ts';
+import { type ChainFailure, type ChainLink, findChainBreak } from './findChainBreak.ts';
 
 export type StoredStreamVerdict =
   | { readonly ok: true; readonly stream: string; readonly lastRevision: number; readonly head: string; readonly backfilledUpTo: number | undefined }
@@ -37,31 +36,5 @@ export async function* jobStreams(store: EventStore): AsyncGenerator<string> {
     if (seen.has(event.stream)) continue;
     seen.add(event.stream);
     yield event.stream;
-  }
-}
-
-export interface BackfillOutcome {
-  readonly stream: string;
-  /** Revisions whose hashes this run recorded. */
-  readonly recorded: number;
-  /** Revisions that were already chained or recorded. */
-  readonly already: number;
-}
-
-/**
- * `npm run audit:backfill`: records the chain of every job stream written before the chain
- * existed (docs/audit.md). Streams are found with one pass over `$all` that looks for events
- * without a hash; only those streams are read again. Safe to run while the service appends,
- * and again: what is recorded is not recorded twice.
- */
-export async function* backfillJobStreams(store: EventStore): AsyncGenerator<BackfillOutcome> {
-  const candidates = new Set<string>();
-  for await (const event of store.readAll({ filter: { streamNamePrefixes: [JOB_STREAM_PREFIX] } })) {
-    if (!isChained(event)) candidates.add(event.stream);
-  }
-  for (const stream of candidates) {
-    const before: ChainRecords = await readChainRecords(store, stream);
-    const after = await recordChainPrefix(store, stream, { recordedBy: 'audit:backfill' });
-    yield { stream, recorded: after.nextRevision - before.nextRevision, already: before.nextRevision };
   }
 }

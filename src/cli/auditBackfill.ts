@@ -1,4 +1,4 @@
-import { backfillJobStreams } from '../audit/verifyStore.ts';
+import { backfillJobStreams } from '../audit/backfillJobStreams.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createEventStore } from '../store/createEventStore.ts';
 

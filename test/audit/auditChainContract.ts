@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { withAuditChain } from '../../src/audit/chainedEventStore.ts';
+import { withAuditChain } from '../../src/audit/withAuditChain.ts';
 import { GENESIS_HASH, chainHash } from '../../src/audit/chainHash.ts';
 import { CHAIN_RECORD_STREAM_PREFIX } from '../../src/audit/chainRecords.ts';
 import { chainLinkOf, readChain } from '../../src/audit/readChain.ts';

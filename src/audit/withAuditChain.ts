@@ -9,7 +9,7 @@ import {
 } from '../store/eventStore.ts';
 import { GENESIS_HASH, HASH_KEY, PREV_HASH_KEY, chainHash, isChainHash } from './chainHash.ts';
 import { CHAIN_RECORD_STREAM_PREFIX, recordChainPrefix } from './chainRecords.ts';
-import type { ChainFailure } from './verifyChain.ts';
+import type { ChainFailure } from './findChainBreak.ts';
 
 export interface AuditChainOptions {
   /**
