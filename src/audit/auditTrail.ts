@@ -8,7 +8,7 @@ import { ChainCheck } from './chainCheck.ts';
 import { GENESIS_HASH, chainHash } from './chainHash.ts';
 import { type BackfilledRange, type SignedCheckpoint, signCheckpoint } from './checkpoint.ts';
 import { type ChainEntry, chainLinkOf, readChain } from './readChain.ts';
-import { type ChainFailure, FAILURE_REASONS } from './findChainBreak.ts';
+import type { ChainFailure, ChainFailureReason } from './findChainBreak.ts';
 
 /** One event of a job's history (contract §7) with its chain hashes (§10). */
 export interface AuditEvent {
@@ -39,13 +39,16 @@ export interface AuditTrail {
 /** A chain break the service found, and where: `append`, `history` or `export`. */
 export type AuditFailureReport = ChainFailure & { readonly stream: string; readonly during: string };
 
+/** What the service can find itself (signatures and checkpoints are the verifier's concern). */
+const SERVICE_REASONS: readonly ChainFailureReason[] = ['data changed', 'event removed', 'inserted', 'not recorded'];
+
 /**
- * Counts a break in `statuscast_audit_verify_failures_total` and logs it. Every reason is
- * exported from the start, at 0, so an alert can watch for any increase.
+ * Counts a break in `statuscast_audit_verify_failures_total` and logs it. Every reason the
+ * service can find is exported from the start, at 0, so an alert can watch for any increase.
  */
 export function auditFailureReporter(deps: { metrics: Metrics; logger: Logger }): (failure: AuditFailureReport) => void {
   const { metrics, logger } = deps;
-  for (const reason of FAILURE_REASONS) metrics.auditVerifyFailures.inc({ reason }, 0);
+  for (const reason of SERVICE_REASONS) metrics.auditVerifyFailures.inc({ reason }, 0);
   return (failure) => {
     metrics.auditVerifyFailures.inc({ reason: failure.reason });
     logger.warn(

@@ -81,6 +81,19 @@ describe('tamper evidence', () => {
       expect(metrics).toMatch(/statuscast_audit_verify_failures_total\{reason="data changed"\} [1-9]/);
     });
 
+    it('the last event altered, then the job goes on: the append is counted as a break, still accepted, and only that revision is named', async () => {
+      const jobId = await job();
+      const counted = async () => Number(/statuscast_audit_verify_failures_total\{reason="data changed"\} (\d+)/.exec(await (await fetch(`${t.url}/metrics`)).text())![1]);
+      const before = await counted();
+      const { data } = row(jobId, 6);
+      db.prepare('UPDATE events SET data = ? WHERE stream = ? AND revision = 6').run(data.replace('step ', 'stap '), `job-${jobId}`);
+      expect((await t.ingest(status({ job_id: jobId }))).status).toBe(202);
+      expect(await counted()).toBe(before + 1);
+      await expectDetected(jobId, 6, 'data changed');
+      // Revision 7 chains from the hash revision 6 carries, so the chain names only revision 6.
+      expect(JSON.parse(row(jobId, 7).metadata).prev_hash).toBe(JSON.parse(row(jobId, 6).metadata).hash);
+    });
+
     it('an event deleted: event removed, at its revision', async () => {
       const jobId = await job();
       db.prepare('DELETE FROM events WHERE stream = ? AND revision = 3').run(`job-${jobId}`);
