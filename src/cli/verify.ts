@@ -6,7 +6,6 @@ import { type ExportVerdict, checkpointsIn, verifyExportFile } from '../audit/ve
 import { jobStreams, verifyStoredStream } from '../audit/verifyStore.ts';
 import { loadConfig } from '../config.ts';
 import { jobIdOfStream, jobStreamName } from '../domain/job/events.ts';
-import { createEventStore } from '../store/createEventStore.ts';
 
 /**
  * `npm run verify -- export.ndjson [--jwks keys.json|URL] [--anchor earlier.ndjson]… [--partial]`
@@ -93,6 +92,8 @@ async function fetchText(url: string): Promise<string> {
 }
 
 async function verifyStore(): Promise<number> {
+  // Loaded only for a store walk: verifying a file needs no database driver.
+  const { createEventStore } = await import('../store/createEventStore.ts');
   const store = await createEventStore(loadConfig());
   try {
     const streams = args.job !== undefined ? [jobStreamName(args.job)] : jobStreams(store);
