@@ -74,6 +74,10 @@ const environmentSchema = z
     SHUTDOWN_GRACE_MS: integer(10_000, 0, 120_000),
     MAX_CONNECTIONS_PER_USER: integer(100, 1, 1_000_000),
     MAX_SUBSCRIPTIONS_PER_USER: integer(1_000, 1, 10_000_000),
+    AUDIT_SIGNING_KEY: optionalText.refine(
+      (v) => v === undefined || v.includes('-----BEGIN PRIVATE KEY-----') || (v.startsWith('{') && isJson(v)),
+      { message: 'must be a PKCS#8 PEM private key or a private JWK (Ed25519 or P-256)' },
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_JWKS_URL) {
@@ -124,6 +128,8 @@ export interface Config {
   readonly maxConnectionsPerUser: number;
   /** Live subscriptions (SSE streams, hub Subscribe/SubscribeFeed) one user may hold on one node. */
   readonly maxSubscriptionsPerUser: number;
+  /** Signs audit checkpoints; `undefined`: a key kept in `dataDir` (docs/audit.md). */
+  readonly auditSigningKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -163,5 +169,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     maxSubscriptionsPerUser: e.MAX_SUBSCRIPTIONS_PER_USER,
+    auditSigningKey: e.AUDIT_SIGNING_KEY,
   };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.ts';
 import { devModeHostCheck, devModeHostGuard } from './api/devHostCheck.ts';
+import { auditKeysRoutes } from './api/routes/auditKeys.ts';
 import { devAuthRoutes } from './api/routes/devAuth.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { historyRoutes } from './api/routes/history.ts';
@@ -13,6 +14,9 @@ import { jobsRoutes } from './api/routes/jobs.ts';
 import { negotiateRoutes } from './api/routes/negotiate.ts';
 import { operationsRoutes } from './api/routes/operations.ts';
 import { webRoutes } from './api/routes/web.ts';
+import { loadAuditSigner } from './audit/auditKeys.ts';
+import { type AuditTrail, auditFailureReporter, createAuditTrail } from './audit/auditTrail.ts';
+import { withAuditChain } from './audit/withAuditChain.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { createAuthenticator } from './auth/createAuthenticator.ts';
 import { type DevKeys, loadOrCreateDevKeys } from './auth/devKeys.ts';
@@ -64,7 +68,9 @@ export interface RunningServer {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The store as the service uses it: every append goes through the audit chain. */
   readonly store: EventStore;
+  readonly audit: AuditTrail;
   readonly directory: JobDirectory;
   readonly liveFeed: RunningLiveFeed;
   readonly projections: ProjectionRunner;
@@ -93,7 +99,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const store = overrides.store ?? (await createEventStore(config, { logger, metrics }));
+  const signer = await loadAuditSigner({ configured: config.auditSigningKey, dataDir: config.dataDir });
+  const reportFailure = auditFailureReporter({ metrics, logger });
+  // The audit chain wraps whichever store is configured, so it holds on every engine.
+  const store = withAuditChain(overrides.store ?? (await createEventStore(config, { logger, metrics })), {
+    onFailure: (failure) => reportFailure({ ...failure, during: 'append' }),
+  });
+  const audit = createAuditTrail({ store, signer, reportFailure });
   const directory = createJobDirectory(store);
   const handler = createJobCommandHandler({ store, directory });
   const ingest = createIngestStatus({ handler, logger, metrics });
@@ -180,7 +192,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
         publicUrl: config.publicUrl,
       }),
       jobsRoutes({ authenticator, access, readModel, readModelPosition: () => projections.checkpoint }),
-      historyRoutes({ authenticator, access, store }),
+      historyRoutes({ authenticator, access, store, audit }),
+      auditKeysRoutes({ jwks: audit.jwks }),
       eventsRoutes({ authenticator, access, sse }),
       webRoutes({ config, hubClientEndpoint: azureConnection?.clientEndpoint }),
     ],
@@ -237,6 +250,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     logger,
     metrics,
     store,
+    audit,
     directory,
     liveFeed,
     projections,

@@ -4,6 +4,7 @@
  * receive, and also runs the ingest and export clients. The runner drives several of these
  * over IPC so that the clients are spread over processes, away from the server under test.
  */
+import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { now, sleep } from '../lib/clock.ts';
 import { Histogram } from '../lib/histogram.ts';
@@ -226,9 +227,14 @@ async function ingestLoad(m: Record<string, any>) {
   };
 }
 
-/** Reads `GET /jobs/{id}/history` as NDJSON to the end, counting lines without parsing them. */
+/**
+ * Reads `GET /jobs/{id}/history` as NDJSON to the end, counting lines without parsing them;
+ * the last line is the signed checkpoint. With `saveTo` the body is also written to that file
+ * (for `npm run verify`), a pass not used for the export figure.
+ */
 function exportStream(m: Record<string, any>) {
   const target = targetOf(String(m['url']));
+  const file = m['saveTo'] ? createWriteStream(String(m['saveTo'])) : undefined;
   return new Promise((resolve, reject) => {
     const started = now();
     let lines = 0;
@@ -249,6 +255,7 @@ function exportStream(m: Record<string, any>) {
           res.resume();
           return;
         }
+        if (file) res.pipe(file);
         res.on('data', (chunk: Buffer) => {
           if (bytes === 0) firstByteMs = now() - started;
           bytes += chunk.length;
@@ -256,18 +263,21 @@ function exportStream(m: Record<string, any>) {
           for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines++;
           tail = chunk.length >= 4096 ? chunk.subarray(chunk.length - 4096) : Buffer.concat([tail, chunk]).subarray(-4096);
         });
-        res.on('end', () => {
+        res.on('end', async () => {
           const ms = now() - started;
-          const lastLine = tail.toString().trimEnd().split('\n').pop() ?? '';
+          if (file && !file.writableFinished) await new Promise<void>((done) => file.once('finish', () => done()));
+          const lastLine = JSON.parse(tail.toString().trimEnd().split('\n').pop() ?? '{}') as { revision?: number; checkpoint?: { revision: number } };
+          const events = lastLine.checkpoint ? lines - 1 : lines;
           resolve({
-            lines,
+            lines: events,
             bytes,
             ms: Math.round(ms),
             firstByteMs: Math.round(firstByteMs),
-            eventsPerSecond: Math.round(lines / (ms / 1000)),
+            eventsPerSecond: Math.round(events / (ms / 1000)),
             megabytesPerSecond: Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10,
             firstRevision: (JSON.parse(first) as { revision: number }).revision,
-            lastRevision: (JSON.parse(lastLine) as { revision: number }).revision,
+            lastRevision: lastLine.checkpoint?.revision ?? lastLine.revision,
+            checkpointed: lastLine.checkpoint !== undefined,
           });
         });
         res.on('error', reject);

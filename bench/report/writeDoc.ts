@@ -230,6 +230,12 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
       '',
       `\`GET /jobs/{id}/history\` with \`Accept: application/x-ndjson\` for a stream of ${int(exported.events)} events (plus its \`JobRegistered\`), read to the end: median of ${exported.passes.length} pass(es) **${int(m.eventsPerSecond)} events/s** (${m.megabytesPerSecond} MB/s, ${int(m.lines)} lines, ${int(m.ms)} ms, first byte after ${m.firstByteMs} ms, server CPU ${m.server.cpuPercent} %); every line present: ${exported.complete ? 'yes' : '**no**'}.`,
       '',
+      ...(exported.verify
+        ? [
+            `The saved export verified offline (\`npm run verify\`: the hash chain recomputed over RFC 8785 JSON, then the Ed25519 checkpoint; see [audit.md](audit.md)): median of ${exported.verify.passes.length} pass(es) **${int(exported.verify.median.eventsPerSecond)} events/s** (${int(exported.verify.median.ms)} ms for ${int(exported.verify.median.bytes / 1e6)} MB); verified: ${exported.verify.median.verified ? 'yes' : '**no**'}.`,
+            '',
+          ]
+        : []),
     );
   }
 
@@ -320,6 +326,7 @@ function summaryTable(results: BenchResults): string {
   }
   const exported = ok(results.results.auditorExport);
   if (exported) row(`auditor export, ${int(exported.events)} events: events/s`, exported.median.eventsPerSecond, undefined, undefined);
+  if (exported?.verify) row(`audit verify of that export, offline: events/s`, exported.verify.median.eventsPerSecond, undefined, undefined);
   return table(['figure', 'statuscast', 'raw ws', 'Socket.IO 4', 'ours / ws', 'ours / Socket.IO'], rows);
 }
 
@@ -393,7 +400,7 @@ function limits(results: BenchResults): string[] {
   const exported = ok(results.results.auditorExport);
   if (exported) {
     lines.push(
-      `- **Auditor export** streams with backpressure (one socket buffer in memory) and is bound by CPU: SQLite page reads, \`JSON.parse\` of each stored event and \`JSON.stringify\` of each line (server CPU ${exported.median.server.cpuPercent} %).` +
+      `- **Auditor export** streams with backpressure (one socket buffer in memory) and is bound by CPU: SQLite page reads, \`JSON.parse\` of each stored event, the audit chain check (RFC 8785 canonical JSON and SHA-256 of each event) and \`JSON.stringify\` of each line (server CPU ${exported.median.server.cpuPercent} %).` +
         (exported.profile ? ` Profile: ${topCategories(exported.profile, 6)}.` : ''),
     );
   }

@@ -1,9 +1,16 @@
 /**
  * Scenario 6, auditor export: `GET /jobs/{id}/history` as NDJSON for a 100,000-event stream
- * (the raw audit trail, every event type), read to the end by a client that counts lines.
+ * (the raw audit trail, every event type, with its chain hashes and signed checkpoint), read
+ * to the end by a client that counts lines; then the saved export verified offline as
+ * `npm run verify` does it (docs/audit.md).
  * Run alone: `npx tsx bench/scenarios/auditorExport.ts [--quick|--smoke]`.
  */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Jwks } from '../../src/audit/auditKeys.ts';
+import { verifyExportFile } from '../../src/audit/verifyExport.ts';
+import { now } from '../lib/clock.ts';
 import type { BenchContext } from '../lib/context.ts';
 import type { ProfileSummary } from '../lib/cpuProfile.ts';
 import { startStatuscast } from '../lib/systems.ts';
@@ -12,6 +19,7 @@ import type { PhaseStats } from '../server/harness.ts';
 import { runAlone } from './runAlone.ts';
 
 export interface ExportPass {
+  /** Event lines (the checkpoint line not counted). */
   readonly lines: number;
   readonly bytes: number;
   readonly ms: number;
@@ -20,7 +28,18 @@ export interface ExportPass {
   readonly megabytesPerSecond: number;
   readonly firstRevision: number;
   readonly lastRevision: number;
+  /** The export ended with its signed checkpoint line. */
+  readonly checkpointed: boolean;
   readonly server: PhaseStats;
+}
+
+/** One offline verification of the saved export (`verifyExportFile`, what `npm run verify` runs). */
+export interface VerifyPass {
+  readonly events: number;
+  readonly bytes: number;
+  readonly ms: number;
+  readonly eventsPerSecond: number;
+  readonly verified: boolean;
 }
 
 export interface ExportResult {
@@ -30,6 +49,8 @@ export interface ExportResult {
   /** The median pass. */
   readonly median: ExportPass;
   readonly complete: boolean;
+  /** Offline verification passes of one saved export, and the median. */
+  readonly verify?: { readonly passes: readonly VerifyPass[]; readonly median: VerifyPass };
   readonly profile?: ProfileSummary;
 }
 
@@ -63,10 +84,43 @@ export async function auditorExport(ctx: BenchContext): Promise<ExportResult> {
     const sorted = [...passes].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     // Revision 0 is JobRegistered; the seed's first message registers the job, so N messages are N + 1 events.
-    const complete = passes.every((p) => p.lines === events + 1 && p.firstRevision === 0 && p.lastRevision === events);
-    return { events, seedEventsPerSecond, passes, median, complete, ...(profile ? { profile } : {}) };
+    const complete = passes.every((p) => p.lines === events + 1 && p.firstRevision === 0 && p.lastRevision === events && p.checkpointed);
+    const verify = await verifyPasses(ctx, sut.url, sut.userToken, jobId, repeats, worker);
+    const m = verify.median;
+    ctx.log(`    verify: ${m.events} events, ${Math.round(m.bytes / 1e6)} MB in ${m.ms} ms = ${m.eventsPerSecond} events/s, verified: ${m.verified}`);
+    return { events, seedEventsPerSecond, passes, median, complete, verify, ...(profile ? { profile } : {}) };
   } finally {
     await sut.stop();
+  }
+}
+
+/** Saves one export to a file, then verifies it offline `repeats` times in this process. */
+async function verifyPasses(
+  ctx: BenchContext,
+  url: string,
+  token: string,
+  jobId: string,
+  repeats: number,
+  worker: BenchContext['pool']['workers'][number],
+): Promise<{ passes: VerifyPass[]; median: VerifyPass }> {
+  const dir = mkdtempSync(join(tmpdir(), 'statuscast-bench-export-'));
+  try {
+    const file = join(dir, `${jobId}.ndjson`);
+    const saved = await worker.request<{ lines: number }>('exportStream', { url, token, jobId, saveTo: file }, 600_000);
+    const jwks = (await (await fetch(`${url}/.well-known/statuscast-audit-keys.json`)).json()) as Jwks;
+    const bytes = statSync(file).size;
+    const passes: VerifyPass[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const started = now();
+      const verdict = await verifyExportFile(file, { jwks });
+      const ms = now() - started;
+      if (!verdict.ok) ctx.log(`    verify failed: revision ${verdict.revision}: ${verdict.reason} (${verdict.detail})`);
+      passes.push({ events: saved.lines, bytes, ms: Math.round(ms), eventsPerSecond: Math.round(saved.lines / (ms / 1000)), verified: verdict.ok });
+    }
+    const sorted = [...passes].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond);
+    return { passes, median: sorted[Math.floor(sorted.length / 2)]! };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

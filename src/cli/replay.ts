@@ -5,7 +5,8 @@ import { cliArgs } from './args.ts';
 
 /**
  * `npm run replay -- --job job-42 [--after r] [--url http://127.0.0.1:3000] [--token …]`:
- * prints a job's raw event stream as NDJSON, for auditors (contract §7). Without `--token`
+ * prints a job's raw event stream as NDJSON, for auditors (contract §7), ending with the signed
+ * checkpoint line that `npm run verify` checks (docs/audit.md). Without `--token`
  * (and without `STATUSCAST_TOKEN`) in dev mode it mints a short-lived auditor token.
  */
 const USAGE = 'npm run replay -- --job <job id> [--after <revision>] [--url <base url>] [--token <bearer token>]';

@@ -81,8 +81,14 @@ function parseMessages(messages: readonly unknown[]): ParsedMessages {
       return;
     }
     const details = result.data.details ?? {};
+    // First, and without recursion: every later step over `details` recurses.
     if (nestingDepth(details) > MAX_DETAILS_DEPTH) {
       errors.push({ index, path: 'details', message: `must not be nested deeper than ${MAX_DETAILS_DEPTH} levels` });
+      return;
+    }
+    const illFormed = illFormedString(raw, []);
+    if (illFormed) {
+      errors.push({ index, path: illFormed, message: 'must be valid Unicode text (a lone surrogate \\uD800–\\uDFFF cannot be stored in the audit chain)' });
       return;
     }
     if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) {
@@ -92,6 +98,31 @@ function parseMessages(messages: readonly unknown[]): ParsedMessages {
     commands.push(toCommand(result.data, details));
   });
   return errors.length > 0 ? fail(errors) : { ok: true, commands };
+}
+
+/**
+ * Path of the first string (value, or key: then the path of its object) that is not
+ * well-formed UTF-16. The audit chain hashes RFC 8785 JSON, which has no encoding for a lone
+ * surrogate, so such text is refused here rather than failing the append.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function illFormedString(value: unknown, path: string[]): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path.join('.') : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = illFormedString(item, [...path, String(i)]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return path.join('.');
+    const found = illFormedString(item, [...path, key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function toCommand(m: StatusMessage, details: Record<string, unknown>): ReportStatus {

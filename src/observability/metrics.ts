@@ -25,6 +25,8 @@ export interface Metrics {
   readonly liveSubscriptions: Gauge;
   /** Events held in memory for resuming clients (the live feed's tail cache). */
   readonly liveTailCacheEvents: Gauge;
+  /** Audit chain breaks the service found while appending or serving history, by reason. */
+  readonly auditVerifyFailures: Counter<'reason'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -82,6 +84,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     liveTailCacheEvents: new Gauge({
       name: 'statuscast_live_tail_cache_events',
       help: 'Events the live feed holds in memory for resuming clients',
+      registers,
+    }),
+    auditVerifyFailures: new Counter({
+      name: 'statuscast_audit_verify_failures_total',
+      help: 'Audit chain breaks found by the service (appending after an altered event, serving history or an export), by reason',
+      labelNames: ['reason'],
       registers,
     }),
   };

@@ -76,13 +76,17 @@ describe('jobs and auditor history', () => {
       expect(beyond).toMatchObject({ events: [], next_after: 24, head_revision: 24 });
     });
 
-    it('exports the whole stream as NDJSON, one event a line, in revision order', async () => {
+    it('exports the whole stream as NDJSON, one event a line, in revision order, then a signed checkpoint', async () => {
       const answer = await get('/jobs/audit-1/history', await t.token('alice'), 'application/x-ndjson');
       expect(answer.status).toBe(200);
       expect(answer.type).toMatch(/^application\/x-ndjson/);
       const lines = answer.text.trimEnd().split('\n').map((line) => JSON.parse(line));
-      expect(lines.map((e) => e.revision)).toEqual(Array.from({ length: 25 }, (_, i) => i));
-      expect(lines[0].type).toBe('JobRegistered');
+      const events = lines.slice(0, -1);
+      expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+      expect(events[0].type).toBe('JobRegistered');
+      expect(lines.at(-1)).toEqual({
+        checkpoint: { job_id: 'audit-1', revision: 24, hash: events[24].hash, signed_at: expect.stringMatching(/Z$/), jws: expect.any(String) },
+      });
     });
 
     it('is for the owner, admins and auditors only; limit is bounded', async () => {

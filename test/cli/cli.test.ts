@@ -28,12 +28,13 @@ describe('command-line tools and process behaviour', () => {
   it('npm run replay prints the raw stream as NDJSON (mints an auditor token in dev mode)', async () => {
     const { code, stdout } = await runTs('src/cli/replay.ts', ['--job', 'cli-1', '--after', '2', '--url', t.url], { DATA_DIR: t.dataDir });
     expect(code).toBe(0);
-    const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(events.map((e) => [e.revision, e.type])).toEqual([
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.slice(0, -1).map((e) => [e.revision, e.type])).toEqual([
       [3, 'StatusReported'],
       [4, 'StatusReported'],
       [5, 'StatusReported'],
     ]);
+    expect(lines.at(-1).checkpoint).toMatchObject({ job_id: 'cli-1', revision: 5, hash: lines[2].hash });
   });
 
   it('npm run rebuild-projections rebuilds the read models while the service keeps serving them', async () => {

@@ -119,6 +119,13 @@ describe('POST /ingest/status', () => {
       expect(problem.errors[0]).toMatchObject({ path: 'messages' });
     });
 
+    it('a lone surrogate in a string, anywhere in the message (it cannot be hashed for the audit chain)', async () => {
+      const lone = (message: Record<string, unknown>) => JSON.stringify(message).replace('"LONE"', '"\\ud800"');
+      await rejects(lone(status({ job_id: 'bad-10', message: 'LONE' })), { status: 400, path: 'message' });
+      await rejects(lone(status({ job_id: 'bad-11', details: { nested: ['ok', 'LONE'] } })), { status: 400, path: 'details.nested.1' });
+      await rejects(JSON.stringify(status({ job_id: 'bad-12', details: { LONE: 1 } })).replace('"LONE"', '"\\udc00"'), { status: 400, path: 'details' });
+    });
+
     it('one bad message in a batch: nothing of the batch is appended, the index names it', async () => {
       await rejects(
         { messages: [status({ job_id: 'bad-9' }), status({ job_id: 'bad-9' }), status({ job_id: 'bad-9', progress: -1 })] },

@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Jwks } from '../../src/audit/auditKeys.ts';
+import { verifyExportLines } from '../../src/audit/verifyExport.ts';
 import { openSse } from '../support/sseReader.ts';
 import { eventually, status } from '../support/testServer.ts';
 import { JobWatcher } from '../transports/signalr/support/jobWatcher.ts';
@@ -169,4 +171,39 @@ describe('two statuscast processes on one EventStoreDB (stand-in)', () => {
       expect(delivered).toEqual(oneTo(TOTAL));
     }
   }, 120_000);
+
+  /** Ingests as a worker does: a 503 (a conflict that outlived the node's own retries) is retried. */
+  async function ingestRetrying(node: Node, body: unknown): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(`${node.url}/ingest/status`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await nodes.token('worker', ['publisher'])}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status === 202) return;
+      if (response.status !== 503 || attempt >= 10) throw new Error(`node ${node.name} answered ${response.status}`);
+      await pause(20 + Math.random() * 50);
+    }
+  }
+
+  it('audit chain: both nodes appending to one job keep one unbroken chain, and an export from either verifies with one JWKS', async () => {
+    const JOB = 'two-node-audit';
+    await Promise.all(
+      oneTo(2).map(async (n) => {
+        for (let i = 0; i < 15; i++) await ingestRetrying(n === 1 ? nodes.a : nodes.b, status({ job_id: JOB, message: `node ${n} step ${i}` }));
+      }),
+    );
+    const jwks = (await (await fetch(`${nodes.a.url}/.well-known/statuscast-audit-keys.json`)).json()) as Jwks;
+    const auditor = await nodes.token('auditor-1', ['auditor']);
+    for (const node of [nodes.a, nodes.b]) {
+      const text = await (await fetch(`${node.url}/jobs/${JOB}/history`, { headers: { authorization: `Bearer ${auditor}`, accept: 'application/x-ndjson' } })).text();
+      const lines = text.trimEnd().split('\n');
+      const checkpoint = JSON.parse(lines.at(-1)!).checkpoint;
+      expect(await verifyExportLines(toAsync(lines), checkpoint, { jwks })).toMatchObject({ ok: true, jobId: JOB, lastRevision: 30 });
+    }
+  }, 60_000);
 });
+
+async function* toAsync(lines: readonly string[]): AsyncGenerator<string> {
+  yield* lines;
+}

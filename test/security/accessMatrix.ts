@@ -86,6 +86,8 @@ export const ACCESS_MATRIX: readonly Row[] = [
   { kind: 'http', route: '/assets/favicon.svg', method: 'GET', path: '/assets/favicon.svg', expect: everyone(200) },
   { kind: 'http', route: '/assets/vendor/signalr.min.js', method: 'GET', path: '/assets/vendor/signalr.min.js', expect: everyone(200) },
   { kind: 'http', route: '/assets/vendor/signalr.min.js.map', method: 'GET', path: '/assets/vendor/signalr.min.js.map', expect: everyone(200) },
+  // The audit key's public half: auditors verify exports offline with it (docs/audit.md).
+  { kind: 'http', route: '/.well-known/statuscast-audit-keys.json', method: 'GET', path: '/.well-known/statuscast-audit-keys.json', expect: everyone(200) },
   // Dev mode only, and only on loopback unless AUTH_DEV_MODE=allow-network.
   { kind: 'http', route: '/.well-known/jwks.json', method: 'GET', path: '/.well-known/jwks.json', expect: everyone(200) },
   { kind: 'http', route: '/dev/tokens', method: 'POST', path: '/dev/tokens', body: { sub: 'mallory', roles: [] }, expect: everyone(200) },

@@ -46,6 +46,9 @@ describe('Service Bus ingest: what becomes of each message', () => {
           tracestate: 'vendor=1',
           ingested_by: 'realtime',
           source: 'servicebus',
+          // The audit chain's hashes (docs/audit.md).
+          prev_hash: registered!.metadata['hash'],
+          hash: expect.stringMatching(/^[0-9a-f]{64}$/),
         });
         expect(registered!.metadata).toMatchObject({ source: 'servicebus' });
       } finally {

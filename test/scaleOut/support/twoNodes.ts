@@ -1,3 +1,4 @@
+import { AUDIT_KEY_FILE, loadAuditSigner } from '../../../src/audit/auditKeys.ts';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
@@ -31,15 +32,18 @@ export interface TwoNodes {
 /**
  * Two statuscast processes (`src/main.ts`, as `npm start` runs it) sharing one EventStoreDB —
  * the stand-in, served from this test process — each with its own DATA_DIR (read models,
- * checkpoint), the same `STREAM_TOKEN_SECRET`, and the same dev-mode key (copied into both
- * DATA_DIRs, as docker-compose.yml shares it through a volume).
+ * checkpoint), the same `STREAM_TOKEN_SECRET`, and the same dev-mode and audit keys (copied
+ * into both DATA_DIRs, as docker-compose.yml shares them through a volume).
  */
 export async function startTwoNodes(): Promise<TwoNodes> {
   const esdb = await startEventStoreDbStandIn();
   const dirs = [makeTempDir('node-a'), makeTempDir('node-b'), makeTempDir('dev-key')];
   const [dirA, dirB, keyDir] = dirs as [typeof dirs[0], typeof dirs[0], typeof dirs[0]];
   const keys = await loadOrCreateDevKeys(keyDir.path);
-  for (const dir of [dirA, dirB]) copyFileSync(join(keyDir.path, 'dev-auth-key.json'), join(dir.path, 'dev-auth-key.json'));
+  await loadAuditSigner({ configured: undefined, dataDir: keyDir.path });
+  for (const dir of [dirA, dirB]) {
+    for (const file of ['dev-auth-key.json', AUDIT_KEY_FILE]) copyFileSync(join(keyDir.path, file), join(dir.path, file));
+  }
   const env = {
     EVENTSTORE_CONNECTION_STRING: esdb.connectionString,
     STREAM_TOKEN_SECRET: randomBytes(32).toString('base64url'),
