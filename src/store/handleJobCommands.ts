@@ -44,8 +44,14 @@ export interface JobCommandHandler {
 export interface JobCommandHandlerOptions {
   readonly store: EventStore;
   readonly directory: JobDirectory;
-  /** Attempts on an expected-revision conflict before giving up. Defaults to 5. */
+  /** Attempts on an expected-revision conflict before giving up. Defaults to 10. */
   readonly maxAttempts?: number;
+  /**
+   * Longest pause before the first retry of a conflict, doubling each time (up to 32×), with
+   * full jitter: another node wrote the job meanwhile, and retrying at once would meet it
+   * again. Defaults to 4 ms.
+   */
+  readonly conflictBackoffMs?: number;
   /** Folded job states kept in memory (least recently used evicted). Defaults to 10,000. */
   readonly cacheCapacity?: number;
 }
@@ -61,7 +67,8 @@ interface Folded {
  */
 export function createJobCommandHandler(options: JobCommandHandlerOptions): JobCommandHandler {
   const { store, directory } = options;
-  const maxAttempts = options.maxAttempts ?? 5;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const backoffMs = options.conflictBackoffMs ?? 4;
   const capacity = options.cacheCapacity ?? 10_000;
   const cache = new Map<string, Folded>();
   const mutex = new KeyedMutex();
@@ -196,6 +203,10 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
             await attempt(envelopes, open, outcomes);
           } catch (error) {
             if (!(error instanceof WrongExpectedRevisionError) || attemptNo >= maxAttempts) throw error;
+            // Within a node the mutex already orders appends: a conflict means another node
+            // won the race, and contenders that retry after random pauses stop colliding.
+            const ceiling = backoffMs * 2 ** Math.min(attemptNo - 1, 5);
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
           }
         }
       });
