@@ -181,7 +181,8 @@ class FeedFollowerImpl extends SharedFollower<FeedFollowState, FeedUpdate, Strea
   }
 
   protected answer(): FeedDelta {
-    return { jobs: this.#order.map((id) => this.#jobs.get(id)!), position: this.#position, loaded: this.#loaded };
+    // Oldest first, as every update lists its changes: each new job goes on top.
+    return { jobs: this.#order.map((id) => this.#jobs.get(id)!).reverse(), position: this.#position, loaded: this.#loaded };
   }
 
   protected applyFromLeader(delta: FeedDelta): void {

@@ -41,6 +41,7 @@ export class LiveConnection<G extends StreamGrant> {
   #granted: Granted<G> | null = null;
   #link: Link | null = null;
   #useSse: boolean;
+  #signalRWasLive = false;
   #running = false;
   #closed = false;
   #wake: (() => void) | null = null;
@@ -155,11 +156,14 @@ export class LiveConnection<G extends StreamGrant> {
     const signal = this.#abort.signal;
     if (this.#useSse) return this.#options.openSse(grant, signal);
     try {
-      return await this.#options.openSignalR(grant, signal);
+      const link = await this.#options.openSignalR(grant, signal);
+      this.#signalRWasLive = true;
+      return link;
     } catch (error) {
-      if (this.#options.transport !== 'auto' || this.#closed) throw error;
-      // No SignalR transport could be opened: statuscast's SSE endpoint carries the same
-      // events. A follower that fell back stays on SSE.
+      // No SignalR transport could be opened at the start: statuscast's SSE endpoint carries
+      // the same events, and a follower that fell back stays on SSE. Once SignalR worked, a
+      // failed reconnect is an outage to wait out, not a reason to change the path.
+      if (this.#options.transport !== 'auto' || this.#signalRWasLive || this.#closed) throw error;
       const link = await this.#options.openSse(grant, signal);
       this.#useSse = true;
       return link;
