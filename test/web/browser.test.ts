@@ -4,6 +4,7 @@ import { jobViewOverAzureServerless } from './scenarios/azureServerless.ts';
 import { jobViewOverSignalR } from './scenarios/jobViewSignalR.ts';
 import { jobViewOverSse } from './scenarios/jobViewSse.ts';
 import { jobsList } from './scenarios/jobsList.ts';
+import { sharedTabs } from './scenarios/sharedTabs.ts';
 import { signIn } from './scenarios/signIn.ts';
 import { streamTokenExpiry } from './scenarios/streamTokenExpiry.ts';
 
@@ -31,4 +32,5 @@ describe('web page in Chromium', () => {
   signIn(context);
   streamTokenExpiry(context);
   jobViewOverAzureServerless(context);
+  sharedTabs(context);
 });
