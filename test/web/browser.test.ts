@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
+import { reactHooks } from '../client/scenarios/reactHooks.ts';
 import { type Chromium, launchChromium } from './support/chromium.ts';
 import { jobViewOverAzureServerless } from './scenarios/azureServerless.ts';
 import { jobViewOverSignalR } from './scenarios/jobViewSignalR.ts';
@@ -9,9 +10,10 @@ import { signIn } from './scenarios/signIn.ts';
 import { streamTokenExpiry } from './scenarios/streamTokenExpiry.ts';
 
 /**
- * The web page in real Chromium against the real server. One browser for the whole file
- * (the machine runs one Chromium at a time); every scenario starts its own server and
- * opens fresh tabs. Without Chromium, `launchChromium` throws and every test here fails.
+ * The web page in real Chromium against the real server, and @statuscast/client's browser
+ * scenarios (test/client/scenarios). One browser for the whole file (the machine runs one
+ * Chromium at a time); every scenario starts its own server and opens fresh tabs. Without
+ * Chromium, `launchChromium` throws and every test here fails.
  */
 describe('web page in Chromium', () => {
   let chromium: Chromium | undefined;
@@ -33,4 +35,5 @@ describe('web page in Chromium', () => {
   streamTokenExpiry(context);
   jobViewOverAzureServerless(context);
   sharedTabs(context);
+  reactHooks(context);
 });
