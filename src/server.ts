@@ -47,6 +47,8 @@ export interface ServerOverrides {
     readonly sseHeartbeatMs?: number;
     readonly signalr?: Partial<SignalRHubLimits>;
     readonly azureSignalR?: AzureSignalRTuning;
+    /** Feed resume scan bound (`too-far-behind` beyond it); defaults to 50,000 events. */
+    readonly maxFeedCatchUpScan?: number;
   };
   /** Service Bus consumer settings for tests (a stand-in receiver, smaller bounds); used when `config.serviceBus` is set. */
   readonly serviceBus?: Partial<Omit<ServiceBusConsumerOptions, 'connectionString' | 'topic' | 'subscription' | 'ingest' | 'logger' | 'metrics'>>;
@@ -108,7 +110,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const readModelDb = openReadModelDatabase(join(config.dataDir, 'read-models.sqlite'));
   const projections = createProjectionRunner({ store, db: readModelDb, projections: READ_MODEL_PROJECTIONS, logger, metrics });
   const readModel = createReadModel(readModelDb);
-  const liveFeed = createLiveFeed({ store, directory, logger, metrics });
+  const liveFeed = createLiveFeed({ store, directory, logger, metrics, maxFeedCatchUpScan: overrides.tuning?.maxFeedCatchUpScan });
   // Serverless mode: negotiate redirects to the service and a publisher feeds its groups. The
   // embedded hub stays mounted: negotiate falls back to it when the service refuses a membership.
   const azureSignalR = azureConnection
