@@ -31,3 +31,26 @@ describe('followJob in Node', () => {
     });
   }
 });
+
+describe('closing a follower', () => {
+  for (const transport of ['websockets', 'sse'] as const) {
+    it(`leaves no connection open when closed before its stream opened (${transport})`, async () => {
+      const server = await startTestServer();
+      try {
+        await server.ingest(status({ job_id: 'job-close', user_id: 'alice' }));
+        await server.projected();
+        const token = await server.token('alice');
+        const follower = followJob('job-close', { baseUrl: server.url, getToken: () => token, transport });
+        // The snapshot arrives before any stream is opened: close right then.
+        await new Promise<void>((resolve) => follower.subscribe(({ snapshotChanged }) => snapshotChanged && resolve()));
+        follower.close();
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const gauge = await server.server.metrics.connections.get();
+        expect(gauge.values.reduce((sum, value) => sum + value.value, 0)).toBe(0);
+        expect(follower.connection.status).toBe('offline');
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});

@@ -30,6 +30,8 @@ export async function readSse(options: SseReaderOptions): Promise<void> {
   const doFetch = options.fetch ?? ((input: string, init?: RequestInit) => fetch(input, init));
   const controller = new AbortController();
   const abort = () => controller.abort();
+  // A signal aborted already fires no 'abort' event any more.
+  if (options.signal.aborted) abort();
   options.signal.addEventListener('abort', abort, { once: true });
   let idle: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
