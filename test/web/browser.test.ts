@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
+import { plainScript } from '../client/scenarios/plainScript.ts';
 import { reactHooks } from '../client/scenarios/reactHooks.ts';
 import { type Chromium, launchChromium } from './support/chromium.ts';
 import { jobViewOverAzureServerless } from './scenarios/azureServerless.ts';
@@ -36,4 +37,5 @@ describe('web page in Chromium', () => {
   jobViewOverAzureServerless(context);
   sharedTabs(context);
   reactHooks(context);
+  plainScript(context);
 });

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openPage, unexpectedErrors } from '../../web/support/page.ts';
 import { type WebFixture, range, startWebFixture } from '../../web/support/webFixture.ts';
 import { eventually } from '../../support/testServer.ts';
-import { type ReactTestPage, startReactTestPage } from '../support/reactTestPage.ts';
+import { startReactTestPage } from '../support/reactTestPage.ts';
+import type { TestSite } from '../support/testSite.ts';
 
 /** The revisions each copy of the job component shows, in DOM order. */
 function copies(page: Page): Promise<number[][]> {
@@ -26,7 +27,7 @@ async function waitForCopies(page: Page, count: number): Promise<void> {
 export function reactHooks(context: () => BrowserContext): void {
   describe('@statuscast/client/react in Chromium', () => {
     let fixture: WebFixture | undefined;
-    let app: ReactTestPage | undefined;
+    let app: TestSite | undefined;
     afterEach(async () => {
       await fixture?.close();
       await app?.close();
