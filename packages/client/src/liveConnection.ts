@@ -23,6 +23,9 @@ export interface LiveConnectionOptions<G extends StreamGrant> {
   state(state: ConnectionState): void;
 }
 
+/** A connection that lasted this long was a recovery: the back-off starts over after it. */
+const HEALTHY_MS = 5_000;
+
 /** Renew this long before a stream token expires: a quarter of its lifetime, at most a minute. */
 function renewalMargin(lifetimeMs: number): number {
   return Math.min(60_000, lifetimeMs / 4);
@@ -95,9 +98,14 @@ export class LiveConnection<G extends StreamGrant> {
       let error: StatuscastError;
       try {
         await this.#connect(renew);
-        attempt = 0;
+        const liveAt = Date.now();
         renew = false;
         error = (await this.#untilLost()) ?? new StatuscastError('unavailable', 'the connection ended');
+        // Only a connection that lasted counts as a recovery. One the service ends at once
+        // (a token it no longer takes, a stream it refuses) is a failed attempt: back off, and
+        // negotiate afresh, or the follower would reconnect in a tight loop.
+        if (Date.now() - liveAt >= HEALTHY_MS) attempt = 0;
+        else renew = true;
       } catch (failure) {
         error = asStatuscastError(failure);
         // A refused stream token or a failed open: the next attempt negotiates afresh, and
@@ -106,6 +114,8 @@ export class LiveConnection<G extends StreamGrant> {
       }
       if (this.#closed) return;
       if (error.permanent) {
+        // A retry after this must ask the service again, not reuse a grant it has withdrawn.
+        this.#granted = null;
         this.#set({ status: 'offline', attempt: 0, nextRetryAt: null, error });
         return;
       }
