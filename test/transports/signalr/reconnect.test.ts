@@ -31,6 +31,9 @@ describe('reconnecting without losing or repeating a revision', () => {
   async function appendWithDrops(jobId: string, total: number, dropBefore: readonly number[], afterDrop: () => Promise<void>): Promise<void> {
     for (let revision = 2; revision <= total; revision++) {
       if (dropBefore.includes(revision)) {
+        // A long-polling client has a socket to break only while a poll is in flight (and none
+        // while it is between two reconnect attempts): wait for one rather than drop nothing.
+        await expect.poll(() => drops.sockets.some((socket) => !socket.destroyed), { timeout: 5_000 }).toBe(true);
         expect(drops.dropAll()).toBeGreaterThan(0);
         await afterDrop();
       }
