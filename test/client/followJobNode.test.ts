@@ -14,7 +14,8 @@ describe('followJob in Node', () => {
 
   for (const transport of ['websockets', 'server-sent-events', 'long-polling', 'sse'] as const) {
     it(`delivers the snapshot, then every live revision once, in order (${transport})`, async () => {
-      server = await startTestServer();
+      // A long-polling client that just left would hold the server's shutdown for the default 5 s.
+      server = await startTestServer({}, { tuning: { signalr: { shutdownTimeoutMs: 300 } } });
       for (let i = 0; i < 3; i++) await server.ingest(status({ job_id: 'job-n', user_id: 'alice' }));
       await server.projected();
       const token = await server.token('alice');
