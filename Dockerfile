@@ -13,6 +13,7 @@ ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
 # npm ci links the workspace packages, so their manifests must be here too.
 COPY packages/signalr-server/package.json packages/signalr-server/
+COPY packages/client/package.json packages/client/
 # Runtime dependencies only: tsx runs the TypeScript sources, esbuild bundles the web page.
 RUN npm ci --omit=dev --no-audit --no-fund
 

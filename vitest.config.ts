@@ -1,10 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 /** The workspace packages, from their sources (as `paths` in tsconfig.json maps them for tsc and tsx). */
-const workspaceSources = {
-  '@statuscast/signalr-server': fileURLToPath(new URL('./packages/signalr-server/src/index.ts', import.meta.url)),
-};
+const workspaceSources = [
+  { find: /^@statuscast\/signalr-server$/, replacement: source('./packages/signalr-server/src/index.ts') },
+  { find: /^@statuscast\/client$/, replacement: source('./packages/client/src/index.ts') },
+  { find: /^@statuscast\/client\/react$/, replacement: source('./packages/client/src/react/index.ts') },
+];
 
 export default defineConfig({
   resolve: { alias: workspaceSources },

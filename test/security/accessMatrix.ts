@@ -84,8 +84,6 @@ export const ACCESS_MATRIX: readonly Row[] = [
   { kind: 'http', route: '/assets/app.js.map', method: 'GET', path: '/assets/app.js.map', expect: everyone(200) },
   { kind: 'http', route: '/assets/app.css', method: 'GET', path: '/assets/app.css', expect: everyone(200) },
   { kind: 'http', route: '/assets/favicon.svg', method: 'GET', path: '/assets/favicon.svg', expect: everyone(200) },
-  { kind: 'http', route: '/assets/vendor/signalr.min.js', method: 'GET', path: '/assets/vendor/signalr.min.js', expect: everyone(200) },
-  { kind: 'http', route: '/assets/vendor/signalr.min.js.map', method: 'GET', path: '/assets/vendor/signalr.min.js.map', expect: everyone(200) },
   // The audit key's public half: auditors verify exports offline with it (docs/audit.md).
   { kind: 'http', route: '/.well-known/statuscast-audit-keys.json', method: 'GET', path: '/.well-known/statuscast-audit-keys.json', expect: everyone(200) },
   // Dev mode only, and only on loopback unless AUTH_DEV_MODE=allow-network.

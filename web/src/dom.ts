@@ -1,4 +1,4 @@
-import type { JobState } from './wire.ts';
+import type { JobState } from '@statuscast/client';
 
 type Child = Node | string | null | undefined | false;
 type Attributes = Readonly<Record<string, string | number | boolean | null | undefined>>;

@@ -1,12 +1,8 @@
-import { ApiError } from './api.ts';
+import { type JobFollower, type JobMeta, type JobUpdate, type TimelineEntry, TERMINAL_STATES, followJob } from '@statuscast/client';
 import { h, setProgress, stateBadge } from './dom.ts';
 import { formatAge, formatClock, formatCycle, formatPercent } from './format.ts';
-import { JobTimeline } from './jobTimeline.ts';
-import { type JobStream, type JobStreamOptions, createSseJobStream } from './jobStream.ts';
-import { createSignalRJobStream } from './signalrJobStream.ts';
-import { StreamCredentials, errorText } from './streamLink.ts';
+import { stagesOf } from './stages.ts';
 import { type View, type ViewContext, createLinkIndicator } from './view.ts';
-import { type JobNegotiation, type TimelineEntry, TERMINAL_STATES } from './wire.ts';
 
 export interface JobViewOptions {
   /** `?transport=sse`: skip SignalR and use the SSE endpoint. */
@@ -14,46 +10,21 @@ export interface JobViewOptions {
 }
 
 /**
- * One job, live: negotiate → render the history at once → stream (SignalR, or SSE when
- * SignalR cannot start or `?transport=sse`) → apply everything through `JobTimeline`.
+ * One job, live, through `followJob` from `@statuscast/client`: the history snapshot is on
+ * screen as soon as negotiate answers (before any transport starts), then each revision is
+ * inserted once, in order, whatever the transport, reconnects and token renewals do.
  */
 export function showJobView(ctx: ViewContext, jobId: string, options: JobViewOptions): View {
-  let disposed = false;
-  let stop: (() => void) | null = null;
   ctx.root.replaceChildren(h('p', { class: 'loading', role: 'status' }, `Loading job ${jobId}…`));
-
-  void (async () => {
-    let negotiation: JobNegotiation;
-    try {
-      negotiation = await ctx.api.negotiateJob(jobId);
-    } catch (error) {
-      if (disposed) return;
-      if (error instanceof ApiError && (error.status === 404 || error.status === 400)) showNotFound(ctx, jobId);
-      else if (error instanceof ApiError && error.status === 401) ctx.signInAgain('Your sign-in was not accepted. Please sign in again.');
-      else showLoadError(ctx, jobId, errorText(error));
-      return;
-    }
-    if (disposed) return;
-    stop = startJob(ctx, jobId, negotiation, options, () => disposed);
-  })();
-
-  return {
-    dispose() {
-      disposed = true;
-      stop?.();
-    },
-  };
-}
-
-/** Renders the snapshot, starts the stream, and returns how to stop it. */
-function startJob(ctx: ViewContext, jobId: string, negotiation: JobNegotiation, options: JobViewOptions, isDisposed: () => boolean): () => void {
-  const model = new JobTimeline(jobId);
-  const dom = renderSkeleton(ctx, jobId, () => stream.retry());
+  const job = followJob(jobId, { getToken: ctx.token, transport: options.forceSse ? 'sse' : 'auto' });
+  let dom: JobDom | null = null;
   let announced = '';
+  let ended = false;
 
   function refresh(announce: boolean): void {
-    dom.renderStatus(model);
-    const current = model.current;
+    if (!dom) return;
+    dom.renderStatus(job);
+    const current = job.latest;
     const key = current ? `${current.state}|${current.stage}` : '';
     if (announce && key !== announced && current) {
       ctx.announce(
@@ -65,66 +36,51 @@ function startJob(ctx: ViewContext, jobId: string, negotiation: JobNegotiation, 
     announced = key;
   }
 
-  function applyEntries(entries: readonly TimelineEntry[]): void {
-    const added = model.applyEntries(entries);
-    if (added.length === 0) return;
-    dom.insertEntries(added, model);
-    refresh(true);
+  function apply(update: JobUpdate): void {
+    if (ended) return;
+    const error = job.connection.status === 'offline' ? job.connection.error : null;
+    if (error?.kind === 'not-found' || error?.kind === 'invalid') {
+      stop();
+      showNotFound(ctx, jobId);
+      return;
+    }
+    if (error?.kind === 'unauthorized') {
+      stop();
+      ctx.signInAgain(`Your sign-in was not accepted (${error.message}). Please sign in again.`);
+      return;
+    }
+    if (!dom) {
+      // Nothing to show until the snapshot (or, in a tab fed by another, the first entries) arrived.
+      if (!job.snapshot && job.timeline.length === 0) {
+        const { status, error: failure } = job.connection;
+        if (status === 'offline' && failure) showLoadError(ctx, jobId, failure.message);
+        else if (status === 'reconnecting' && failure) ctx.root.querySelector('.loading')?.replaceChildren(`Loading job ${jobId}… (${failure.message}; retrying)`);
+        return;
+      }
+      dom = renderSkeleton(ctx, jobId, () => job.reconnect());
+      dom.insertEntries(job.timeline, job.snapshot?.meta ?? null);
+      refresh(false);
+    } else {
+      if (update.added.length > 0) dom.insertEntries(update.added, job.snapshot?.meta ?? null);
+      if (update.added.length > 0 || update.latestChanged || update.snapshotChanged) refresh(true);
+    }
+    dom.link.show(job.connection, { forcedSse: options.forceSse });
   }
 
-  // The snapshot is on screen before any transport is even started.
-  dom.insertEntries(model.applyHistory(negotiation.history), model);
-  refresh(false);
-
-  const credentials = new StreamCredentials(negotiation, async () => {
-    const renewed = await ctx.api.negotiateJob(jobId);
-    // A renewal also brings a newer snapshot; apply it like any other overlap.
-    if (!isDisposed()) applyEntries(renewed.history.timeline_events);
-    if (!isDisposed() && renewed.history.latest_status && model.applyLatest(renewed.history.latest_status)) refresh(true);
-    return renewed;
-  });
-
-  const streamOptions: JobStreamOptions = {
-    jobId,
-    credentials,
-    resumeAfter: () => model.resumeAfter,
-    history: (after) => ctx.api.history(jobId, after),
-    sink: {
-      entries: applyEntries,
-      latest(status) {
-        if (model.applyLatest(status)) refresh(true);
-      },
-      link: (state) => {
-        if (!isDisposed()) dom.link.show(state);
-      },
-      lost(reason, message) {
-        if (isDisposed()) return;
-        if (reason === 'not-found') showNotFound(ctx, jobId);
-        else ctx.signInAgain(`Your sign-in has expired (${message}). Please sign in again.`);
-      },
-    },
-  };
-
-  let stream: JobStream = options.forceSse ? createSseJobStream(streamOptions, 'forced by ?transport=sse') : createSignalRJobStream(streamOptions);
-  if (stream.kind === 'signalr') {
-    const signalr = stream;
-    signalr.start().catch((error: unknown) => {
-      if (isDisposed()) return;
-      console.warn(`statuscast: SignalR could not start (${errorText(error)}); falling back to SSE`);
-      signalr.stop();
-      stream = createSseJobStream(streamOptions, 'SignalR unavailable');
-      void stream.start();
-    });
-  } else {
-    void stream.start();
+  function stop(): void {
+    ended = true;
+    unsubscribe();
+    job.close();
   }
-  return () => stream.stop();
+
+  const unsubscribe = job.subscribe(apply);
+  return { dispose: stop };
 }
 
 interface JobDom {
   readonly link: ReturnType<typeof createLinkIndicator>;
-  renderStatus(model: JobTimeline): void;
-  insertEntries(added: readonly TimelineEntry[], model: JobTimeline): void;
+  renderStatus(job: JobFollower): void;
+  insertEntries(added: readonly TimelineEntry[], meta: JobMeta | null): void;
 }
 
 function renderSkeleton(ctx: ViewContext, jobId: string, onRetry: () => void): JobDom {
@@ -169,8 +125,9 @@ function renderSkeleton(ctx: ViewContext, jobId: string, onRetry: () => void): J
 
   return {
     link,
-    renderStatus(model) {
-      const current = model.current;
+    renderStatus(job) {
+      const current = job.latest;
+      const meta = job.snapshot?.meta ?? null;
       const state = current?.state ?? null;
       header.className = `job-header state-${state ?? 'unknown'}`;
       badgeSlot.replaceChildren(stateBadge(state));
@@ -180,11 +137,11 @@ function renderSkeleton(ctx: ViewContext, jobId: string, onRetry: () => void): J
       const value = current?.progress ?? null;
       setProgress(progress, value !== null ? value : state === 'succeeded' ? 1 : state === 'running' ? 'indeterminate' : 0);
       percent.textContent = formatPercent(value ?? (state === 'succeeded' ? 1 : null));
-      cycle.textContent = formatCycle(current?.cycle, model.meta.expected_cycles);
-      owner.textContent = model.owner ?? '—';
+      cycle.textContent = formatCycle(current?.cycle, meta?.expected_cycles);
+      owner.textContent = meta?.owner ?? '—';
       updated.replaceChildren(current ? h('time', { datetime: current.ts, title: current.ts }, `${formatClock(current.ts)} (${formatAge(current.ts, Date.now())})`) : '—');
       stages.replaceChildren(
-        ...model.stages.map((stage) =>
+        ...stagesOf(job.timeline, meta, current).map((stage) =>
           h(
             'li',
             {
@@ -198,14 +155,14 @@ function renderSkeleton(ctx: ViewContext, jobId: string, onRetry: () => void): J
           ),
         ),
       );
-      const n = model.entries.length;
+      const n = job.timeline.length;
       count.textContent = `(${n} ${n === 1 ? 'entry' : 'entries'})`;
       empty.hidden = n > 0;
       document.title = `${state ?? '…'} · ${jobId} — statuscast`;
     },
-    insertEntries(added, model) {
+    insertEntries(added, meta) {
       for (const entry of added) {
-        const item = entryItem(entry, model.meta.expected_cycles);
+        const item = entryItem(entry, meta?.expected_cycles ?? null);
         // Newest at the bottom; an entry that arrives late goes before every later revision.
         let after = timeline.lastElementChild;
         while (after && Number((after as HTMLElement).dataset['revision']) > entry.revision) after = after.previousElementSibling;

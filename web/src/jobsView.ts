@@ -1,32 +1,22 @@
-import { ApiError } from './api.ts';
+import { type FeedUpdate, type FollowedJob, TERMINAL_STATES, followJobs } from '@statuscast/client';
 import { h, setProgress, stateBadge } from './dom.ts';
 import { formatAge, formatPercent } from './format.ts';
-import { followSse, withQuery } from './sseFollower.ts';
-import { StreamCredentials, errorText } from './streamLink.ts';
 import { type View, type ViewContext, createLinkIndicator } from './view.ts';
-import { type JobSummary, type LatestStatus, TERMINAL_STATES } from './wire.ts';
 
 interface Row {
   readonly element: HTMLTableRowElement;
-  revision: number;
-  latest: LatestStatus | null;
-  updatedAt: string;
+  job: FollowedJob;
 }
 
 /**
- * The caller's jobs, newest first: seeded from `GET /jobs`, then kept current by the
- * `/events` feed over SSE, resumed from the `position` the list reflects (so nothing that
- * happened between the two is missed). `feed.reset` reloads the list and follows again.
+ * The caller's jobs, newest first, through `followJobs` from `@statuscast/client`: seeded
+ * from `GET /jobs`, then kept current by the live feed resumed from the position that list
+ * reflects (a `feed.reset` reloads the list). Terminal states are announced.
  */
 export function showJobsView(ctx: ViewContext, options: { readonly seesAll: boolean }): View {
-  let disposed = false;
-  let follower: ReturnType<typeof followSse> | null = null;
   const rows = new Map<string, Row>();
-  let position: string | null = null;
-  /** An empty store has no position to resume from: list again once the feed is live. */
-  let reseedWhenLive = false;
-
-  const link = createLinkIndicator(() => follower?.retry());
+  const feed = followJobs({ getToken: ctx.token, limit: 100 });
+  const link = createLinkIndicator(() => feed.reconnect());
   const tbody = h('tbody', { id: 'jobs-body' });
   const table = h(
     'table',
@@ -54,109 +44,49 @@ export function showJobsView(ctx: ViewContext, options: { readonly seesAll: bool
   );
   document.title = 'Jobs — statuscast';
   const ageTimer = setInterval(refreshAges, 10_000);
+  let ended = false;
 
-  void load(true);
-
-  async function load(first: boolean): Promise<void> {
-    let page;
-    try {
-      page = await ctx.api.listJobs();
-    } catch (error) {
-      if (disposed) return;
-      if (error instanceof ApiError && error.status === 401) ctx.signInAgain('Your sign-in was not accepted. Please sign in again.');
-      else link.show({ status: 'disconnected', transport: 'HTTP', reason: `The job list could not be loaded (${errorText(error)}).` });
+  function apply(update: FeedUpdate): void {
+    if (ended) return;
+    const error = feed.connection.status === 'offline' ? feed.connection.error : null;
+    if (error?.kind === 'unauthorized') {
+      dispose();
+      ctx.signInAgain('Your sign-in was not accepted. Please sign in again.');
       return;
     }
-    if (disposed) return;
-    ctx.root.querySelector('#jobs-loading')?.remove();
-    // Newest first: walk the page oldest → newest so each insert goes on top.
-    for (const job of [...page.jobs].reverse()) upsertSummary(job);
-    empty.hidden = rows.size > 0;
-    position = page.position;
-    if (first) {
-      reseedWhenLive = position === null;
-      await follow();
-    }
+    if (feed.loaded) ctx.root.querySelector('#jobs-loading')?.remove();
+    for (const job of update.changed) upsert(job);
+    empty.hidden = !feed.loaded || rows.size > 0;
+    link.show(feed.connection);
   }
 
-  async function follow(): Promise<void> {
-    let grant;
-    try {
-      grant = await ctx.api.negotiateFeed();
-    } catch (error) {
-      if (disposed) return;
-      link.show({ status: 'disconnected', transport: 'SSE', reason: `Live updates are unavailable (${errorText(error)}).` });
-      return;
-    }
-    if (disposed) return;
-    const credentials = new StreamCredentials(grant, () => ctx.api.negotiateFeed());
-    follower = followSse({
-      credentials,
-      url: (g) => (position ? withQuery(g.sse_url, 'after', position) : g.sse_url),
-      events: {
-        'status.latest': (data, id) => {
-          if (id) position = id;
-          applyLatest(data as LatestStatus);
-        },
-        'timeline.event': (_data, id) => {
-          if (id) position = id;
-        },
-        'feed.reset': () => {
-          // The resume point is too old to replay: reload the list and follow from its position.
-          follower?.stop();
-          void load(false).then(() => follower?.start());
-        },
-      },
-      link: (state) => {
-        if (disposed) return;
-        link.show(state);
-        if (state.status === 'live' && reseedWhenLive) {
-          reseedWhenLive = false;
-          void load(false);
-        }
-      },
-      lost: (reason) => {
-        if (disposed) return;
-        if (reason === 'unauthorized') ctx.signInAgain('Your sign-in has expired. Please sign in again.');
-      },
-    });
-    follower.start();
-  }
-
-  function upsertSummary(job: JobSummary): void {
-    const row = rowFor(job.job_id, job.revision);
-    if (!row || job.revision < row.revision) return;
-    row.revision = job.revision;
-    row.latest = job.latest_status;
-    row.updatedAt = job.latest_status?.ts ?? job.updated_at;
-    renderRow(job.job_id, row);
-  }
-
-  function applyLatest(latest: LatestStatus): void {
-    const row = rowFor(latest.job_id, latest.revision);
-    if (!row || latest.revision < row.revision) return;
-    const before = row.latest?.state;
-    row.revision = latest.revision;
-    row.latest = latest;
-    row.updatedAt = latest.ts;
-    renderRow(latest.job_id, row);
-    empty.hidden = true;
-    if (before !== latest.state && TERMINAL_STATES.has(latest.state)) ctx.announce(`Job ${latest.job_id} ${latest.state}.`);
-  }
-
-  /** The row for a job, created on top of the table when it is new. */
-  function rowFor(jobId: string, revision: number): Row | null {
-    let row = rows.get(jobId);
+  function upsert(job: FollowedJob): void {
+    let row = rows.get(job.job_id);
+    const before = row?.job.latest?.state;
     if (!row) {
-      row = { element: h('tr', { 'data-job-id': jobId }), revision: -1, latest: null, updatedAt: '' };
-      rows.set(jobId, row);
+      row = { element: h('tr', { 'data-job-id': job.job_id }), job };
+      rows.set(job.job_id, row);
+      // Changes arrive oldest first, so a new job goes on top.
       tbody.prepend(row.element);
     }
-    return revision >= row.revision ? row : null;
+    row.job = job;
+    renderRow(job.job_id, row);
+    const state = job.latest?.state;
+    if (before !== undefined && state !== undefined && before !== state && TERMINAL_STATES.has(state)) ctx.announce(`Job ${job.job_id} ${state}.`);
   }
 
+  function dispose(): void {
+    ended = true;
+    clearInterval(ageTimer);
+    unsubscribe();
+    feed.close();
+  }
+
+  const unsubscribe = feed.subscribe(apply);
+
   function renderRow(jobId: string, row: Row): void {
-    const latest = row.latest;
+    const latest = row.job.latest;
+    const updatedAt = latest?.ts ?? row.job.created_at ?? '';
     const bar = h('progress', { max: 1, 'aria-label': `Progress of ${jobId}` });
     const state = latest?.state ?? null;
     setProgress(bar, latest?.progress ?? (state === 'succeeded' ? 1 : 0));
@@ -168,7 +98,7 @@ export function showJobsView(ctx: ViewContext, options: { readonly seesAll: bool
       h('td', { 'data-label': 'State' }, stateBadge(state)),
       h('td', { 'data-label': 'Stage', class: 'cell-stage' }, latest?.stage ?? '—'),
       h('td', { 'data-label': 'Progress', class: 'cell-progress' }, bar, h('span', { class: 'job-percent' }, formatPercent(latest?.progress ?? (state === 'succeeded' ? 1 : null)))),
-      h('td', { 'data-label': 'Updated' }, h('time', { datetime: row.updatedAt, title: row.updatedAt, 'data-age': '' }, formatAge(row.updatedAt, Date.now()))),
+      h('td', { 'data-label': 'Updated' }, h('time', { datetime: updatedAt, title: updatedAt, 'data-age': '' }, formatAge(updatedAt, Date.now()))),
     );
   }
 
@@ -176,11 +106,5 @@ export function showJobsView(ctx: ViewContext, options: { readonly seesAll: bool
     for (const time of tbody.querySelectorAll<HTMLTimeElement>('time[data-age]')) time.textContent = formatAge(time.dateTime, Date.now());
   }
 
-  return {
-    dispose() {
-      disposed = true;
-      clearInterval(ageTimer);
-      follower?.stop();
-    },
-  };
+  return { dispose };
 }

@@ -1,10 +1,9 @@
-import { createApi } from './api.ts';
+import { createApi, errorText } from './api.ts';
 import { createAnnouncer, h } from './dom.ts';
 import { showJobView } from './jobView.ts';
 import { showJobsView } from './jobsView.ts';
 import { currentUser, signOut } from './session.ts';
 import { showSignIn } from './signInView.ts';
-import { errorText } from './streamLink.ts';
 import type { View, ViewContext } from './view.ts';
 import type { PageConfig } from './wire.ts';
 
@@ -15,7 +14,7 @@ import type { PageConfig } from './wire.ts';
 const root = document.getElementById('main')!;
 const account = document.getElementById('account')!;
 const announce = createAnnouncer(document.getElementById('announcer')!);
-const api = createApi(() => currentUser()?.token ?? null);
+const api = createApi();
 let view: View | null = null;
 
 async function boot(): Promise<void> {
@@ -36,6 +35,7 @@ function render(config: PageConfig, message?: string, focus = false): void {
   renderAccount(config);
   const ctx: ViewContext = {
     api,
+    token: () => currentUser()?.token ?? null,
     root,
     announce,
     signInAgain(text) {

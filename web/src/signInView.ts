@@ -1,4 +1,4 @@
-import { errorText } from './streamLink.ts';
+import { errorText } from './api.ts';
 import { h } from './dom.ts';
 import { signIn } from './session.ts';
 import type { View, ViewContext } from './view.ts';

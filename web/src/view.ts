@@ -1,10 +1,12 @@
+import type { ConnectionState } from '@statuscast/client';
 import type { Api } from './api.ts';
 import { h } from './dom.ts';
-import type { LinkState } from './streamLink.ts';
 
 /** What every view gets from the page shell. */
 export interface ViewContext {
   readonly api: Api;
+  /** The signed-in user's token, for `@statuscast/client` (`null` once signed out). */
+  readonly token: () => string | null;
   /** The `<main>` element the view renders into. */
   readonly root: HTMLElement;
   announce(text: string): void;
@@ -12,19 +14,32 @@ export interface ViewContext {
   signInAgain(message: string): void;
 }
 
-/** A rendered view; `dispose` stops its streams and timers. */
+/** A rendered view; `dispose` stops its followers and timers. */
 export interface View {
   dispose(): void;
 }
 
+const SIGNALR_TRANSPORTS: Record<string, string> = {
+  websockets: 'SignalR · WebSockets',
+  'server-sent-events': 'SignalR · ServerSentEvents',
+  'long-polling': 'SignalR · LongPolling',
+  sse: 'SSE',
+};
+
+/** The transport in words: `SignalR · WebSockets`, `SSE`, … (`forcedSse`: before the first connection). */
+export function transportLabel(state: ConnectionState, forcedSse = false): string {
+  if (state.transport === null) return forcedSse ? 'SSE' : 'SignalR';
+  return SIGNALR_TRANSPORTS[state.transport] ?? state.transport;
+}
+
 /**
- * The live-connection indicator and the disconnected banner (with its Retry button),
- * shared by the jobs list and the job view.
+ * The live-connection indicator and the outage banner (with its Retry button), shared by
+ * the jobs list and the job view. Driven by a follower's `connection` state.
  */
 export function createLinkIndicator(onRetry: () => void): {
   readonly indicator: HTMLElement;
   readonly banner: HTMLElement;
-  show(state: LinkState): void;
+  show(state: ConnectionState, options?: { readonly forcedSse?: boolean }): void;
 } {
   const label = h('span', { class: 'link-label' }, 'Connecting…');
   const indicator = h('p', { class: 'link', id: 'link', 'data-status': 'connecting' }, h('span', { class: 'link-dot', 'aria-hidden': 'true' }), label);
@@ -34,35 +49,38 @@ export function createLinkIndicator(onRetry: () => void): {
   // role=alert on a persistent element: screen readers read each new text at once.
   const banner = h('div', { class: 'banner', id: 'banner', role: 'alert', hidden: true }, bannerText, retry);
 
-  function show(state: LinkState): void {
+  function show(state: ConnectionState, options: { readonly forcedSse?: boolean } = {}): void {
+    const transport = transportLabel(state, options.forcedSse);
     indicator.dataset['status'] = state.status;
-    indicator.dataset['transport'] = state.transport;
+    indicator.dataset['transport'] = transport;
+    indicator.dataset['role'] = state.role;
+    const note = options.forcedSse ? 'forced by ?transport=sse' : state.fallback ? 'SignalR unavailable' : null;
+    const shared = state.role === 'follower' ? ' · via another tab' : '';
     switch (state.status) {
       case 'connecting':
-        label.textContent = `Connecting (${state.transport})…`;
+        label.textContent = `Connecting (${transport})…`;
         break;
       case 'live':
-        label.textContent = `Live · ${state.transport}${state.note ? ` (${state.note})` : ''}`;
+        label.textContent = `Live · ${transport}${note ? ` (${note})` : ''}${shared}`;
         break;
-      case 'renewing':
-        label.textContent = `Live · ${state.transport} · renewing access…`;
-        break;
-      case 'reconnecting':
-        label.textContent = `Reconnecting (${state.transport})…`;
+      case 'reconnecting': {
+        const seconds = state.nextRetryAt === null ? 0 : Math.round((state.nextRetryAt - Date.now()) / 1000);
+        label.textContent = `Reconnecting (${transport})…`;
         bannerText.textContent =
-          `Connection lost. Reconnecting${state.retryInMs >= 1000 ? ` in ${Math.round(state.retryInMs / 1000)} s` : ''}` +
-          ` (attempt ${state.attempt}). What is shown may be out of date.`;
+          `Connection lost. Reconnecting${seconds >= 1 ? ` in ${seconds} s` : ''} (attempt ${state.attempt}).` +
+          ' What is shown may be out of date.';
         break;
-      case 'disconnected':
-        label.textContent = `Disconnected (${state.transport})`;
-        bannerText.textContent = `Live updates stopped: ${state.reason} What is shown may be out of date.`;
+      }
+      case 'offline':
+        label.textContent = `Disconnected (${transport})`;
+        bannerText.textContent = `Live updates stopped: ${state.error?.message ?? 'the connection closed'}. What is shown may be out of date.`;
         break;
       default: {
-        const never: never = state;
-        throw new Error(`unknown link state ${JSON.stringify(never)}`);
+        const never: never = state.status;
+        throw new Error(`unknown connection status ${String(never)}`);
       }
     }
-    banner.hidden = state.status !== 'reconnecting' && state.status !== 'disconnected';
+    banner.hidden = state.status !== 'reconnecting' && state.status !== 'offline';
   }
 
   return { indicator, banner, show };

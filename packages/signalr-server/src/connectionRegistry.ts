@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { HubLogger } from './hubLogger.ts';
 
 /** What the registry needs from a connection. */
 export interface RegisteredConnection {
@@ -17,7 +17,7 @@ export class ConnectionRegistry<C extends RegisteredConnection> {
 
   constructor(
     private readonly intervalMs: number,
-    private readonly logger: Logger,
+    private readonly logger: HubLogger,
   ) {}
 
   add(connection: C): void {

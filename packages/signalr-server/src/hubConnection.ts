@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { HubLogger } from './hubLogger.ts';
 import type { CloseOptions, HubConnectionContext, HubDefinition, HubIdentity, OutgoingFrame, TransportKind } from './hubDefinition.ts';
 import { HANDSHAKE_CANCELED, HANDSHAKE_RESPONSE, handshakeErrorFrame, parseHandshake, type Handshake } from './handshake.ts';
 import { ackFrame, closeFrame, isTrackable, MessageType, parseClientMessage, PING_FRAME, ProtocolError, sequenceFrame } from './hubMessages.ts';
@@ -20,7 +20,7 @@ export interface HubConnectionInit<TUser, TSession> {
   readonly hub: HubDefinition<TUser, TSession>;
   readonly methods: MethodTable<TSession>;
   readonly limits: HubServerLimits;
-  readonly logger: Logger;
+  readonly logger: HubLogger;
   readonly metrics: HubServerMetrics;
   readonly now: number;
   /** Called once, when the token may be forgotten (the registry drops the connection). */
@@ -50,7 +50,7 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
   private readonly reader: RecordReader;
   private readonly sendAllowance: SendAllowance;
   private readonly dispatcher: InvocationDispatcher<TSession>;
-  private readonly logger: Logger;
+  private readonly logger: HubLogger;
 
   constructor(private readonly init: HubConnectionInit<TUser, TSession>) {
     this.connectionId = init.connectionId;

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import { type HubLogger, silentLogger } from './hubLogger.ts';
 import { newConnectionIdentifier } from './connectionIds.ts';
 import { ConnectionRegistry } from './connectionRegistry.ts';
 import type { HubIdentity, TransportKind } from './hubDefinition.ts';
@@ -17,7 +17,7 @@ export interface HubServerContext<TUser, TSession> {
   readonly allowOrigin: (origin: string) => boolean;
   readonly limits: HubServerLimits;
   readonly authenticate: HubAuthenticate<TUser>;
-  readonly logger: Logger;
+  readonly logger: HubLogger;
   readonly metrics: HubServerMetrics;
   readonly registry: ConnectionRegistry<HubConnection<TUser, TSession>>;
   /** True once `close()` started: no new connections. */
@@ -28,7 +28,7 @@ export interface HubServerContext<TUser, TSession> {
 
 export function createHubServerContext<TUser, TSession>(options: HubServerOptions<TUser, TSession>): HubServerContext<TUser, TSession> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const logger = options.logger.child({ component: 'signalr', hub: options.path });
+  const logger = (options.logger ?? silentLogger).child({ component: 'signalr', hub: options.path });
   const metrics = options.metrics ?? NO_METRICS;
   const methods = methodTable(options.hub.methods);
   const registry = new ConnectionRegistry<HubConnection<TUser, TSession>>(limits.heartbeatIntervalMs, logger);

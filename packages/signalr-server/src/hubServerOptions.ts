@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { HubLogger } from './hubLogger.ts';
 import type { HubDefinition, HubIdentity, TransportKind } from './hubDefinition.ts';
 import type { HubServerMetrics } from './hubServerMetrics.ts';
 
@@ -82,7 +82,8 @@ export interface HubServerOptions<TUser, TSession> {
   readonly hub: HubDefinition<TUser, TSession>;
   /** Runs on every hub request: negotiate, WebSocket upgrade, SSE, poll, send and DELETE. */
   readonly authenticate: HubAuthenticate<TUser>;
-  readonly logger: Logger;
+  /** Diagnostics (pino's shape; a pino logger fits). Defaults to none. */
+  readonly logger?: HubLogger;
   readonly metrics?: HubServerMetrics;
   /** Offered transports, in this order (clients take the first they support). Defaults to all three, WebSockets first. */
   readonly transports?: readonly TransportKind[];

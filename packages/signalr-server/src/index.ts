@@ -12,4 +12,5 @@ export {
 } from './hubDefinition.ts';
 export { invocationFrame } from './hubMessages.ts';
 export { DEFAULT_LIMITS, type HubAuthenticate, type HubServerLimits, type HubServerOptions } from './hubServerOptions.ts';
+export type { HubLogger, HubLogMethod } from './hubLogger.ts';
 export type { HubServerMetrics, InvocationOutcome } from './hubServerMetrics.ts';

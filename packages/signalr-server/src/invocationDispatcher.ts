@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { HubLogger } from './hubLogger.ts';
 import { HubError, type HubCall, type HubMethod, type OutgoingFrame } from './hubDefinition.ts';
 import { completionFrame, MessageType, type InvocationMessage } from './hubMessages.ts';
 import type { HubServerMetrics, InvocationOutcome } from './hubServerMetrics.ts';
@@ -26,7 +26,7 @@ export class InvocationDispatcher<TSession> {
     private readonly methods: MethodTable<TSession>,
     private readonly maxPerSecond: number,
     private readonly send: (frame: OutgoingFrame) => void,
-    private readonly logger: Logger,
+    private readonly logger: HubLogger,
     private readonly metrics: HubServerMetrics,
     now: number,
   ) {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RequestHandler, Router } from 'express';
@@ -23,9 +22,9 @@ export interface WebDeps {
 /**
  * The web page, served by the service itself (no CDN, works offline):
  * - `GET /` (jobs list) and `GET /job/{job_id}` (job view): `web/index.html`;
- * - `GET /assets/app.js`: `web/src` bundled in memory (see `webBundle.ts`);
+ * - `GET /assets/app.js`: `web/src` bundled in memory with `@statuscast/client` and the
+ *   SignalR client it uses (see `webBundle.ts`);
  * - `GET /assets/app.css`, `/assets/favicon.svg`: from `web/assets`;
- * - `GET /assets/vendor/signalr.min.js`: the browser build of `@microsoft/signalr`;
  * - `GET /config.json`: what the page must know about the service (dev sign-in or not).
  * Every answer carries a CSP without inline scripts or styles and `nosniff`.
  */
@@ -35,7 +34,6 @@ export function webRoutes(deps: WebDeps): Router {
   const pageBundle = createWebBundle(WEB_DIR);
   // Start the first build now so the first page view does not wait for it.
   pageBundle().catch(() => {});
-  const signalrScript = createRequire(import.meta.url).resolve('@microsoft/signalr/dist/browser/signalr.min.js');
   const headers = securityHeaders(connectSources([deps.config.publicUrl, deps.hubClientEndpoint]));
   const pageConfig = { auth_mode: deps.config.auth.mode, dev_sign_in: deps.config.auth.mode === 'dev' };
 
@@ -54,13 +52,6 @@ export function webRoutes(deps: WebDeps): Router {
   });
   router.get('/assets/app.js.map', headers, async (_req, res) => {
     res.set('Cache-Control', 'no-cache').type('application/json').send((await pageBundle()).map);
-  });
-
-  router.get('/assets/vendor/signalr.min.js', headers, (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=3600').type('text/javascript').sendFile(signalrScript);
-  });
-  router.get('/assets/vendor/signalr.min.js.map', headers, (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=3600').type('application/json').sendFile(`${signalrScript}.map`);
   });
 
   for (const file of ['app.css', 'favicon.svg']) {

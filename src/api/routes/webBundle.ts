@@ -10,12 +10,15 @@ export interface WebBundle {
 
 /**
  * Bundles `web/src/main.ts` (TypeScript) into one ES module with esbuild — the same
- * compiler tsx runs the service with — and keeps it in memory. The bundle is rebuilt when
- * a file under `web/src` changes, so editing the page needs a reload, not a restart.
- * Returns a function that resolves to the current bundle.
+ * compiler tsx runs the service with — and keeps it in memory. The page imports
+ * `@statuscast/client` from its sources (`paths` in web/tsconfig.json) and, through it, the
+ * official SignalR client from node_modules. The bundle is rebuilt when a file under
+ * `web/src` or the client package's sources changes, so editing the page needs a reload,
+ * not a restart. Returns a function that resolves to the current bundle.
  */
 export function createWebBundle(webDir: string): () => Promise<WebBundle> {
   const sourceDir = join(webDir, 'src');
+  const watched = [sourceDir, join(webDir, '../packages/client/src')];
   let cached: { stamp: string; bundle: Promise<WebBundle> } | undefined;
 
   async function bundle(): Promise<WebBundle> {
@@ -28,6 +31,7 @@ export function createWebBundle(webDir: string): () => Promise<WebBundle> {
       format: 'esm',
       platform: 'browser',
       target: ['es2022'],
+      minify: true,
       sourcemap: 'linked',
       legalComments: 'none',
       logLevel: 'silent',
@@ -39,7 +43,7 @@ export function createWebBundle(webDir: string): () => Promise<WebBundle> {
   }
 
   return () => {
-    const stamp = sourceStamp(sourceDir);
+    const stamp = watched.map(sourceStamp).join('|');
     if (!cached || cached.stamp !== stamp) {
       const next = { stamp, bundle: bundle() };
       cached = next;

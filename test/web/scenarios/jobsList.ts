@@ -18,7 +18,7 @@ export function jobsList(context: () => BrowserContext): void {
       fixture = undefined;
     });
 
-    it("lists the caller's jobs newest first and follows them live from the /events feed", async () => {
+    it("lists the caller's jobs newest first and follows them live from the feed (SubscribeFeed)", async () => {
       fixture = await startWebFixture();
       await fixture.publish('job-a', 'alice', 2);
       await fixture.publish('job-bob', 'bob', 1);
@@ -30,7 +30,7 @@ export function jobsList(context: () => BrowserContext): void {
         expect(await listedJobs(page)).toEqual(['job-b', 'job-a']);
         expect(await page.textContent('h1')).toBe('Your jobs');
         await page.waitForSelector('#link[data-status="live"]');
-        expect(await page.textContent('#link')).toBe('Live · SSE');
+        expect(await page.textContent('#link')).toBe('Live · SignalR · WebSockets');
 
         await fixture.publish('job-a', 'alice', 1, { state: 'succeeded', stage: 'publish', progress: 1 });
         await page.waitForSelector('tr[data-job-id="job-a"][data-state="succeeded"]');

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { expect } from 'vitest';
 import { type TestServer, startTestServer, status } from '../../support/testServer.ts';
@@ -9,6 +10,10 @@ export interface WebFixture {
   publish(jobId: string, owner: string, count: number, overrides?: Record<string, unknown>): Promise<number[]>;
   /** Destroys every open TCP connection to the server, as a crash or a network cut would. */
   dropConnections(): number;
+  /** Streaming connections opened so far: hub negotiations (one per SignalR connection) and SSE streams. */
+  connectionsOpened(): { hub: number; sse: number };
+  /** Streaming connections open now, from the server's own `statuscast_connections` gauge (every transport). */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,12 @@ export async function startWebFixture(options: WebFixtureOptions = {}): Promise<
     socket.once('close', () => sockets.delete(socket));
   });
   const revisions = new Map<string, number>();
+  const opened = { hub: 0, sse: 0 };
+  server.server.httpServer.on('request', (req: IncomingMessage) => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (req.method === 'POST' && path === '/hubs/status/negotiate') opened.hub++;
+    else if (req.method === 'GET' && (path === '/events' || /^\/jobs\/[^/]+\/events$/.test(path))) opened.sse++;
+  });
 
   return {
     server,
@@ -60,6 +71,11 @@ export async function startWebFixture(options: WebFixtureOptions = {}): Promise<
       const count = sockets.size;
       for (const socket of sockets) socket.destroy();
       return count;
+    },
+    connectionsOpened: () => ({ ...opened }),
+    async openConnections() {
+      const gauge = await server.server.metrics.connections.get();
+      return gauge.values.reduce((sum, value) => sum + value.value, 0);
     },
     close: () => server.close(),
   };
