@@ -1,0 +1,134 @@
+import type pg from 'pg';
+import type { AppendResult, StreamAppend } from '../eventStore.ts';
+import { appendInTransaction, type CallOutcome } from './appendInTransaction.ts';
+import { isUniqueViolation, translateError } from './translateError.ts';
+
+export interface GroupCommitOptions {
+  readonly pool: pg.Pool;
+  /** Transactions in flight at once. Defaults to 2. */
+  readonly maxInFlight?: number;
+  /** Events per transaction at most (a single larger call still goes alone). Defaults to 5,000. */
+  readonly maxEventsPerGroup?: number;
+  /** Called after a transaction that wrote something committed. */
+  readonly committed: () => void;
+}
+
+interface PendingCall {
+  readonly appends: readonly StreamAppend[];
+  readonly events: number;
+  /** Groups this call already went back from (an id race); bounds the retries. */
+  retries: number;
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
+/** A call that keeps colliding on event ids with concurrent appends gives up after this many groups. */
+const MAX_RETRIES = 5;
+
+/**
+ * Group commit on PostgreSQL: calls that arrive while a transaction is in flight wait and go
+ * together in the next one, each call still all-or-nothing on its own (`appendInTransaction`).
+ * Under load a transaction carries many calls and one commit (one WAL flush) acknowledges
+ * them all; with no load a call goes at once.
+ */
+export function createGroupCommit(options: GroupCommitOptions) {
+  const { pool, committed } = options;
+  const maxInFlight = options.maxInFlight ?? 2;
+  const maxEvents = options.maxEventsPerGroup ?? 5_000;
+  let pending: PendingCall[] = [];
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  function takeGroup(): PendingCall[] {
+    let events = 0;
+    let count = 0;
+    while (count < pending.length && (count === 0 || events + pending[count]!.events <= maxEvents)) {
+      events += pending[count]!.events;
+      count++;
+    }
+    const group = pending.slice(0, count);
+    pending = pending.slice(count);
+    return group;
+  }
+
+  function pump(): void {
+    while (inFlight < maxInFlight && pending.length > 0) {
+      const group = takeGroup();
+      inFlight++;
+      void run(group).finally(() => {
+        inFlight--;
+        pump();
+        if (inFlight === 0 && pending.length === 0) {
+          for (const wake of idleWaiters) wake();
+          idleWaiters = [];
+        }
+      });
+    }
+  }
+
+  /** Puts calls back at the front of the queue, or fails them once they have retried enough. */
+  function requeue(calls: readonly PendingCall[], error: unknown): void {
+    const again = calls.filter((call) => {
+      call.retries++;
+      if (call.retries <= MAX_RETRIES) return true;
+      call.reject(translateError(error));
+      return false;
+    });
+    pending = [...again, ...pending];
+  }
+
+  async function run(group: PendingCall[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      for (const call of group) call.reject(translateError(error));
+      return;
+    }
+    let outcomes: CallOutcome[];
+    try {
+      await client.query('BEGIN');
+      outcomes = await appendInTransaction(client, group.map((call) => call.appends));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(isUniqueViolation(error) ? undefined : (error as Error));
+      // Another node wrote one of our event ids between our read and our insert; the next
+      // attempt reads it and answers the retry from it.
+      if (isUniqueViolation(error)) requeue(group, error);
+      else for (const call of group) call.reject(translateError(error));
+      return;
+    }
+    client.release();
+    let wrote = false;
+    const deferred: PendingCall[] = [];
+    outcomes.forEach((outcome, index) => {
+      const call = group[index]!;
+      if (outcome.kind === 'written') {
+        wrote ||= outcome.results.some((result) => result.written.length > 0);
+        call.resolve(outcome.results);
+      } else if (outcome.kind === 'failed') call.reject(outcome.error);
+      else deferred.push(call);
+    });
+    if (deferred.length > 0) requeue(deferred, new Error('event ids kept colliding with concurrent appends'));
+    if (wrote) committed();
+  }
+
+  return {
+    submit(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+      return new Promise((resolve, reject) => {
+        const events = appends.reduce((sum, append) => sum + append.events.length, 0);
+        pending.push({ appends, events, retries: 0, resolve, reject });
+        // Calls made in the same turn of the event loop join one group.
+        if (pending.length === 1) setImmediate(pump);
+      });
+    },
+    /** Resolves once nothing is queued or in flight. */
+    idle(): Promise<void> {
+      if (inFlight === 0 && pending.length === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}
+
+export type GroupCommit = ReturnType<typeof createGroupCommit>;

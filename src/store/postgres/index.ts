@@ -1,0 +1,2 @@
+export { createPostgresEventStore, type PostgresEventStoreOptions } from './createPostgresEventStore.ts';
+export { migrate, MIGRATIONS, type MigrationReport } from './migrations.ts';
