@@ -51,11 +51,7 @@ interface PlannedRow {
 export async function appendInTransaction(client: pg.ClientBase, calls: readonly (readonly StreamAppend[])[]): Promise<CallOutcome[]> {
   const streams = [...new Set(calls.flatMap((call) => call.map((append) => append.stream)))];
   const ids = calls.flatMap((call) => call.flatMap((append) => append.events.map((event) => event.id)));
-  await client.query({
-    name: 'statuscast-lock-streams',
-    text: 'SELECT pg_advisory_xact_lock($1::int, key) FROM unnest($2::int[]) AS key',
-    values: [LOCK_NAMESPACE.stream, streamLockKeys(streams)],
-  });
+  await lockStreams(client, streams);
 
   const heads = new Map<string, StoredEvent>();
   const headRows = await client.query<{ stream: string; revision: number; tx: string; position: string }>({
@@ -210,6 +206,18 @@ function expectationHolds(expected: ExpectedRevision, revision: number): boolean
 
 function wrongRevision(append: StreamAppend, actual: number): WrongExpectedRevisionError {
   return new WrongExpectedRevisionError(append.stream, append.expectedRevision, actual === -1 ? 'no_stream' : actual);
+}
+
+/**
+ * Takes the streams' append locks until the transaction ends. Gives the transaction no id:
+ * advisory locks are held by the (virtual) transaction, not written anywhere.
+ */
+export async function lockStreams(client: pg.ClientBase, streams: readonly string[]): Promise<void> {
+  await client.query({
+    name: 'statuscast-lock-streams',
+    text: 'SELECT pg_advisory_xact_lock($1::int, key) FROM unnest($2::int[]) AS key',
+    values: [LOCK_NAMESPACE.stream, streamLockKeys(streams)],
+  });
 }
 
 /**
