@@ -89,7 +89,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const store = overrides.store ?? (await createEventStore(config));
+  const store = overrides.store ?? (await createEventStore(config, logger));
   const directory = createJobDirectory(store);
   const handler = createJobCommandHandler({ store, directory });
   const ingest = createIngestStatus({ handler, logger, metrics });
