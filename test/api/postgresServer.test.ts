@@ -150,4 +150,66 @@ describe('statuscast on PostgreSQL', () => {
     await eventually(() => revisionsOf(sse).at(-1) === 2, 10_000, 'the SSE client to get what came after');
     expect(revisionsOf(sse)).toEqual([1, 2]);
   });
+
+  it('under load, with connections terminated and refused again and again: 503s meanwhile, nothing acknowledged lost or doubled, clients without a gap', async () => {
+    const JOBS = ['load-a', 'load-b', 'load-c'];
+    for (const job of JOBS) expect((await t.ingest(status({ job_id: job }))).status).toBe(202);
+    const jobStreams = await Promise.all(JOBS.map((job) => open(`/jobs/${job}/events?after=0`)));
+    const feed = await open('/events');
+    const acknowledged = new Set<string>();
+    let unavailable = 0;
+    let disrupting = true;
+
+    async function publisher(index: number): Promise<void> {
+      for (let n = 0; disrupting; n++) {
+        const message = status({ job_id: JOBS[(index + n) % JOBS.length], message_id: `load-${index}-${n}` });
+        // A worker retries the same message (same message_id) until it is acknowledged.
+        for (;;) {
+          const answer = await t.ingest(message).catch(() => ({ status: 0, body: undefined }));
+          if (answer.status === 202) {
+            acknowledged.add(String(message['message_id']));
+            break;
+          }
+          expect(answer.status).toBe(503);
+          unavailable++;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    }
+    const publishers = [0, 1, 2, 3].map(publisher);
+    for (let round = 0; round < 6; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (round % 2 === 0) {
+        await database.terminateConnections();
+      } else {
+        await database.allowConnections(false);
+        await database.terminateConnections();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await database.allowConnections(true);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    disrupting = false;
+    await Promise.all(publishers);
+    expect(unavailable).toBeGreaterThan(0);
+
+    // Every acknowledged message is in the store, each exactly once.
+    const stored = await database.sql<{ message_id: string }>(
+      "SELECT data->>'message_id' AS message_id FROM statuscast.events WHERE type = 'StatusReported' AND data->>'message_id' LIKE 'load-%'",
+    );
+    const storedIds = stored.map((row) => row.message_id);
+    expect(new Set(storedIds).size).toBe(storedIds.length);
+    expect(storedIds.sort()).toEqual([...acknowledged].sort());
+
+    // Every job client got 1..head exactly once and in order; the feed got every event once, in position order.
+    const heads = await Promise.all(JOBS.map((job) => t.server.store.streamRevision(jobStreamName(job))));
+    for (const [i, sse] of jobStreams.entries()) {
+      await eventually(() => revisionsOf(sse).at(-1) === heads[i], 15_000, `${JOBS[i]} to reach revision ${heads[i]}`);
+      expect(revisionsOf(sse)).toEqual(range(1, heads[i]!));
+    }
+    await eventually(() => feedEvents(feed).length === acknowledged.size, 15_000, 'the feed to deliver every acknowledged message');
+    for (const [i, job] of JOBS.entries()) {
+      expect(feedEvents(feed).filter((e) => e.startsWith(`${job}@`))).toEqual(range(2, heads[i]!).map((r) => `${job}@${r}`));
+    }
+  }, 60_000);
 });

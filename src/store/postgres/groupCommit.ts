@@ -85,6 +85,15 @@ export function createGroupCommit(options: GroupCommitOptions) {
       for (const call of group) call.reject(translateError(error));
       return;
     }
+    // A connection the server ends mid-transaction also emits 'error' on the client (besides
+    // failing the query in flight); unheard, that would crash the process.
+    let connectionError: Error | undefined;
+    const onError = (error: Error) => (connectionError ??= error);
+    client.on('error', onError);
+    const release = (error?: Error) => {
+      client.off('error', onError);
+      client.release(error ?? connectionError);
+    };
     let outcomes: CallOutcome[];
     try {
       await client.query('BEGIN');
@@ -92,14 +101,14 @@ export function createGroupCommit(options: GroupCommitOptions) {
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      client.release(isUniqueViolation(error) ? undefined : (error as Error));
+      release(isUniqueViolation(error) ? undefined : (error as Error));
       // Another node wrote one of our event ids between our read and our insert; the next
       // attempt reads it and answers the retry from it.
       if (isUniqueViolation(error)) requeue(group, error);
       else for (const call of group) call.reject(translateError(error));
       return;
     }
-    client.release();
+    release();
     let wrote = false;
     const deferred: PendingCall[] = [];
     outcomes.forEach((outcome, index) => {
