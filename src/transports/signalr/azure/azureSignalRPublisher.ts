@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../../auth/principal.ts';
+import type { GlobalPosition } from '../../../store/position.ts';
 import { groupNames } from '../../groups.ts';
 import type { LiveEvent, LiveFeed, Subscription } from '../../liveFeed/types.ts';
 import type { AzureSignalRMetrics } from './azureSignalRMetrics.ts';
@@ -24,12 +25,24 @@ export interface AzureSignalRPublisherOptions {
 }
 
 export interface AzureSignalRPublisher {
-  /** Follows the live feed from now on. */
-  start(): Promise<void>;
-  /** Stops following, drains for up to `stopTimeoutMs`, then abandons the rest (counted). */
-  stop(): Promise<void>;
+  /**
+   * Follows the live feed from now on, or strictly after `resumeAfter` (where the previous
+   * publisher of the deployment got to, when one node publishes for all).
+   */
+  start(resumeAfter?: GlobalPosition | null): Promise<void>;
+  /**
+   * Stops following, drains for up to `drainMs` (default `stopTimeoutMs`), then abandons the
+   * rest (counted).
+   */
+  stop(drainMs?: number): Promise<void>;
   /** Resolves once nothing waits and nothing is in flight (for tests and shutdown). */
   idle(): Promise<void>;
+  /**
+   * The position up to which every event's sends have ended (sent, or given up after their
+   * retries, or dropped): where another publisher resumes without skipping anything this one
+   * has not finished. `null` before the first event.
+   */
+  progress(): GlobalPosition | null;
 }
 
 interface GroupSend {
@@ -76,12 +89,14 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
   let subscription: Subscription | undefined;
   let lastPosition: LiveEvent['position'] | null = null;
   let stopped = false;
+  const progress = new SendProgress();
 
   const lanes = new GroupLanes<GroupSend>({
     maxConcurrent: options.maxConcurrentSends ?? 8,
     maxQueued: options.maxQueuedSends ?? 10_000,
     run: deliver,
     dropped: (send) => {
+      progress.ended(send.event);
       metrics.send('dropped');
       warnDropped({ group: send.group, target: send.target, job_id: send.event.jobId, revision: send.event.revision });
     },
@@ -92,14 +107,17 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
     try {
       const outcome = await withRetries(() => rest.sendToGroup(send.group, send.body, stopping.signal), retry, stopping.signal, metrics.retry);
       if (outcome.kind === 'ok') {
+        progress.ended(send.event);
         metrics.send('sent');
         metrics.delivered(send.target, send.event.recordedAtMs);
         return;
       }
+      // Abandoned sends do not count as ended: whoever publishes next sends them again.
       if (stopping.signal.aborted) {
         metrics.send('abandoned');
         return;
       }
+      progress.ended(send.event);
       metrics.send(outcome.kind === 'rejected' ? 'rejected' : 'failed');
       warnFailed({
         group: send.group,
@@ -112,6 +130,7 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
       });
     } catch (error) {
       // Not expected (the REST client returns outcomes); never let one send stop its lane.
+      progress.ended(send.event);
       metrics.send('failed');
       logger.error({ err: error, group: send.group }, 'Azure SignalR send crashed');
     }
@@ -125,6 +144,7 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
     const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
     const jobGroup = groupNames.job(event.jobId, event.owner);
     const userGroup = groupNames.user(event.owner);
+    progress.published(event, 4);
     lanes.push({ group: jobGroup, target: 'timeline.event', body: body('timeline.event', event.timelineEventJson), event });
     lanes.push({ group: jobGroup, target: 'status.latest', body: latest, event });
     lanes.push({ group: userGroup, target: 'timeline.event', body: body('timeline.event', withPosition), event });
@@ -155,16 +175,18 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
   }
 
   return {
-    async start() {
+    async start(resumeAfter) {
+      lastPosition = resumeAfter ?? null;
+      progress.startAfter(lastPosition);
       await follow();
       logger.info('Azure SignalR publisher follows the live feed');
     },
-    async stop() {
+    async stop(drainMs = stopTimeoutMs) {
       if (stopped) return lanes.idle();
       stopped = true;
       subscription?.close();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([lanes.idle(), new Promise((resolve) => (timer = setTimeout(resolve, stopTimeoutMs)))]);
+      await Promise.race([lanes.idle(), new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
       clearTimeout(timer);
       const abandoned = lanes.clear().length;
       if (abandoned > 0) {
@@ -176,7 +198,46 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
       await lanes.idle();
     },
     idle: () => lanes.idle(),
+    progress: () => progress.position,
   };
+}
+
+/** Tracks which events still have sends in flight, to know how far everything has ended. */
+class SendProgress {
+  readonly #left = new Map<LiveEvent, number>();
+  #order: LiveEvent[] = [];
+  #head = 0;
+  #position: GlobalPosition | null = null;
+
+  get position(): GlobalPosition | null {
+    return this.#position;
+  }
+
+  startAfter(position: GlobalPosition | null): void {
+    this.#position = position;
+  }
+
+  published(event: LiveEvent, sends: number): void {
+    this.#left.set(event, sends);
+    this.#order.push(event);
+  }
+
+  ended(event: LiveEvent): void {
+    const left = (this.#left.get(event) ?? 1) - 1;
+    if (left > 0) {
+      this.#left.set(event, left);
+      return;
+    }
+    this.#left.delete(event);
+    while (this.#head < this.#order.length && !this.#left.has(this.#order[this.#head]!)) {
+      this.#position = this.#order[this.#head]!.position;
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
+    }
+  }
 }
 
 /** `{"target":…,"arguments":[<argument>]}`: the REST send body around an already serialized argument. */
