@@ -147,7 +147,7 @@ describe.each([2, 3])('%i statuscast processes on one PostgreSQL (real server)',
 describe('3 statuscast processes on one PostgreSQL (real server), one killed with SIGKILL mid-ingest', () => {
   const context = onPostgres(3);
 
-  it('loses nothing acknowledged, and the dead node’s clients resume on another node without a gap', async () => {
+  it('loses nothing acknowledged, resumes the dead node’s clients on another node without a gap, and a node joining later builds the same read models', async () => {
     const { nodes, alice, database } = context;
     const [a, b, c] = nodes.all as [Node, Node, Node];
     const JOBS = ['kill-1', 'kill-2'];
@@ -206,6 +206,18 @@ describe('3 statuscast processes on one PostgreSQL (real server), one killed wit
       expect(new Set(feed).size).toBe(120);
       expect(feed.filter((e) => e.startsWith('kill-1@'))).toEqual(fromTo(2, head1).map((r) => `kill-1@${r}`));
       expect(feed.filter((e) => e.startsWith('kill-2@'))).toEqual(fromTo(2, head2).map((r) => `kill-2@${r}`));
+
+      // Read models live beside each node: one that joins now, with an empty DATA_DIR, builds
+      // its own from the shared log and serves the same views.
+      const late = await nodes.add();
+      for (const [job, head] of [['kill-1', head1], ['kill-2', head2]] as const) {
+        const view = await eventually(async () => {
+          const found = await nodes.get(late, `/jobs/${job}`, alice);
+          return found?.meta?.revision === head ? found : undefined;
+        }, 15_000, `the late node's read model of ${job}`);
+        expect(view.timeline_events.map((e: { revision: number }) => e.revision)).toEqual(oneTo(head));
+        expect(view).toEqual(await nodes.get(a, `/jobs/${job}`, alice));
+      }
     } finally {
       for (const sse of [jobOnC, feedOnC, jobOnA, feedOnA]) sse.close();
       await Promise.all([hubOnC.connection.stop(), hubOnA.connection.stop()]);

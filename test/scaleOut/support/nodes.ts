@@ -24,6 +24,8 @@ export interface Nodes {
   get(node: Node, path: string, token: string): Promise<any>;
   /** SIGKILL: the process dies mid-whatever, as on a crashed machine. */
   kill(node: Node): Promise<void>;
+  /** Starts one more node like the others, with an empty DATA_DIR of its own. */
+  add(): Promise<Node>;
   close(): Promise<void>;
 }
 
@@ -34,10 +36,14 @@ export interface Nodes {
  * docker-compose.yml shares it through a volume). Nodes are named A, B, C, …
  */
 export async function startNodes(count: number, storeEnv: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Nodes> {
-  const dirs = Array.from({ length: count }, (_, i) => makeTempDir(`node-${i}`));
   const keyDir = makeTempDir('dev-key');
   const keys = await loadOrCreateDevKeys(keyDir.path);
-  for (const dir of dirs) copyFileSync(join(keyDir.path, 'dev-auth-key.json'), join(dir.path, 'dev-auth-key.json'));
+  const newDataDir = (index: number) => {
+    const dir = makeTempDir(`node-${index}`);
+    copyFileSync(join(keyDir.path, 'dev-auth-key.json'), join(dir.path, 'dev-auth-key.json'));
+    return dir;
+  };
+  const dirs = Array.from({ length: count }, (_, i) => newDataDir(i));
   const env = {
     ...storeEnv,
     STREAM_TOKEN_SECRET: randomBytes(32).toString('base64url'),
@@ -61,7 +67,7 @@ export async function startNodes(count: number, storeEnv: Record<string, string>
     await close();
     throw failed.reason;
   }
-  const all = started.map((s, i) => {
+  const all: Node[] = started.map((s, i) => {
     const value = (s as PromiseFulfilledResult<Awaited<ReturnType<typeof startServerProcess>>>).value;
     return { name: String.fromCharCode(65 + i), ...value } as Node;
   });
@@ -86,6 +92,15 @@ export async function startNodes(count: number, storeEnv: Record<string, string>
       if (response.status === 404) return undefined;
       if (response.status !== 200) throw new Error(`node ${node.name} answered ${response.status} for ${path}`);
       return response.json();
+    },
+    async add() {
+      const dir = newDataDir(dirs.length);
+      dirs.push(dir);
+      const started = await startServerProcess({ ...env, DATA_DIR: dir.path });
+      children.push(started.child);
+      const node = { name: String.fromCharCode(65 + all.length), ...started };
+      all.push(node);
+      return node;
     },
     async kill(node) {
       if (node.child.exitCode !== null || node.child.signalCode !== null) return;
