@@ -63,6 +63,7 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
     let after: GlobalPosition = start;
     let caughtUp = false;
     while (!stopped) {
+      const seen = signal.version;
       const rows = await retrying(() => readAllPage(pool, after, timings.pageSize));
       if (rows === undefined) return;
       let lastDelivered: GlobalPosition = after;
@@ -80,10 +81,13 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
         caughtUp = true;
         yield { kind: 'caughtUp', position: after === ORIGIN ? null : after };
       }
-      const heldBack = await rowsHeldBack(pool).catch(() => false);
+      // Woken for nothing new: maybe an older open transaction holds the new rows back (one
+      // that is not an append sends no notification when it ends), so look, and poll fast if so.
+      const heldBack = rows.length === 0 && (await rowsHeldBack(pool).catch(() => false));
       if (stopped) return;
       await signal.wait(
         heldBack ? timings.heldBackPollIntervalMs : context.listening() ? timings.pollIntervalMs : timings.fallbackPollIntervalMs,
+        seen,
       );
     }
   }
