@@ -44,36 +44,39 @@ interface PlannedRow {
  *    Whoever appended to the stream before us has therefore committed before our
  *    transaction got its id, its id is smaller, and the stream's events stay in revision
  *    order in `$all`.
- * 2. Read the streams' heads and the event ids that already exist (a retried append).
+ * 2. Read the streams' heads and the event ids that already exist (a retried append), in one
+ *    statement.
  * 3. Decide every call in order, each seeing the heads the earlier ones left.
  * 4. Insert every row of the group in one statement, in order.
  */
-export async function appendInTransaction(client: pg.ClientBase, calls: readonly (readonly StreamAppend[])[]): Promise<CallOutcome[]> {
+export async function appendInTransaction(
+  client: pg.ClientBase,
+  calls: readonly (readonly StreamAppend[])[],
+  options: { readonly begin?: boolean } = {},
+): Promise<CallOutcome[]> {
   const streams = [...new Set(calls.flatMap((call) => call.map((append) => append.stream)))];
   const ids = calls.flatMap((call) => call.flatMap((append) => append.events.map((event) => event.id)));
-  await lockStreams(client, streams);
+  await lockStreams(client, streams, options);
 
-  const heads = new Map<string, StoredEvent>();
-  const headRows = await client.query<{ stream: string; revision: number; tx: string; position: string }>({
-    name: 'statuscast-stream-heads',
-    text: `SELECT s.stream, e.revision, e.transaction_id::text AS tx, e.position
+  // The streams' heads (rows without an id) and the events already stored under our ids.
+  const found = await client.query<{ id: string | null; stream: string; revision: number; tx: string; position: string }>({
+    name: 'statuscast-heads-and-ids',
+    text: `SELECT NULL::text AS id, s.stream, e.revision, e.transaction_id::text AS tx, e.position
            FROM unnest($1::text[]) AS s(stream)
            CROSS JOIN LATERAL (
              SELECT revision, transaction_id, position FROM ${EVENTS}
              WHERE stream = s.stream ORDER BY revision DESC LIMIT 1
-           ) AS e`,
-    values: [streams],
+           ) AS e
+           UNION ALL
+           SELECT id, stream, revision, transaction_id::text, position FROM ${EVENTS} WHERE id = ANY($2::text[])`,
+    values: [streams, ids],
   });
-  for (const row of headRows.rows) heads.set(row.stream, { stream: row.stream, revision: row.revision, position: rowPosition(row) });
-
+  const heads = new Map<string, StoredEvent>();
   const existing = new Map<string, StoredEvent>();
-  if (ids.length > 0) {
-    const idRows = await client.query<{ id: string; stream: string; revision: number; tx: string; position: string }>({
-      name: 'statuscast-existing-ids',
-      text: `SELECT id, stream, revision, transaction_id::text AS tx, position FROM ${EVENTS} WHERE id = ANY($1::text[])`,
-      values: [ids],
-    });
-    for (const row of idRows.rows) existing.set(row.id, { stream: row.stream, revision: row.revision, position: rowPosition(row) });
+  for (const row of found.rows) {
+    const stored = { stream: row.stream, revision: row.revision, position: rowPosition(row) };
+    if (row.id === null) heads.set(row.stream, stored);
+    else existing.set(row.id, stored);
   }
 
   const planned = new Set<string>();
@@ -209,15 +212,15 @@ function wrongRevision(append: StreamAppend, actual: number): WrongExpectedRevis
 }
 
 /**
- * Takes the streams' append locks until the transaction ends. Gives the transaction no id:
- * advisory locks are held by the (virtual) transaction, not written anywhere.
+ * Takes the streams' append locks until the transaction ends (with `begin`, opens the
+ * transaction first, in the same round trip). Gives the transaction no id: advisory locks are
+ * held by the (virtual) transaction, not written anywhere. One statement per lock, in key
+ * order: statements of one query string run in order, so every appender locks in the same
+ * order. The keys are integers we computed, so writing them into the text is safe.
  */
-export async function lockStreams(client: pg.ClientBase, streams: readonly string[]): Promise<void> {
-  await client.query({
-    name: 'statuscast-lock-streams',
-    text: 'SELECT pg_advisory_xact_lock($1::int, key) FROM unnest($2::int[]) AS key',
-    values: [LOCK_NAMESPACE.stream, streamLockKeys(streams)],
-  });
+export async function lockStreams(client: pg.ClientBase, streams: readonly string[], options: { readonly begin?: boolean } = {}): Promise<void> {
+  const locks = streamLockKeys(streams).map((key) => `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE.stream}, ${key});`);
+  await client.query([...(options.begin ? ['BEGIN;'] : []), ...locks].join(' '));
 }
 
 /**

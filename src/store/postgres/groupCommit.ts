@@ -96,8 +96,11 @@ export function createGroupCommit(options: GroupCommitOptions) {
     };
     let outcomes: CallOutcome[];
     try {
-      await client.query('BEGIN');
-      outcomes = await appendInTransaction(client, group.map((call) => call.appends));
+      outcomes = await appendInTransaction(
+        client,
+        group.map((call) => call.appends),
+        { begin: true },
+      );
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
