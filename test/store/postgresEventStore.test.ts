@@ -70,7 +70,7 @@ describe('PostgreSQL event store', () => {
 
   describe('$all in an order no follower can skip', () => {
     it('holds back later commits while a transaction at a lower position is open, then delivers it first', async () => {
-      const store = await node();
+      const store = await node({ visibilityWaitMs: 100 });
       const subscription = store.subscribeToAll({ from: 'start', filter: filter() });
       const reader = readItems(subscription);
       await appendToStream(store, stream('before'), [ev('Before')], 'no_stream');
@@ -88,7 +88,8 @@ describe('PostgreSQL event store', () => {
       const heldPosition = heldOutcome!.kind === 'written' ? heldOutcome!.results[0]!.position : undefined;
       for (const result of later) expect(comparePositions(heldPosition!, result.position)).toBeLessThan(0);
 
-      // Nothing after the open transaction is visible to any reader yet.
+      // Nothing after the open transaction is visible to any reader yet (reads wait a moment
+      // for what was committed before them, then answer with what followers can see).
       await new Promise((resolve) => setTimeout(resolve, 400));
       expect(eventTypes(reader.items)).toEqual(['Before']);
       expect(encodePosition((await store.headPosition())!)).toBe(encodePosition(headBefore!));
@@ -100,6 +101,23 @@ describe('PostgreSQL event store', () => {
       expectStrictlyIncreasing(items);
       expect((await collect(store.readAll({ filter: filter() }))).map((e) => e.type)).toEqual(['Before', 'Held', 'L1', 'L2', 'L3']);
       await subscription.close();
+    });
+
+    it('says caughtUp only once what was committed before the subscription started is delivered, even if held back', async () => {
+      const store = await node();
+      const held = await rawClient();
+      await held.query('BEGIN');
+      await appendInTransaction(held, [[{ stream: stream('slow'), events: [ev('Held')], expectedRevision: 'no_stream' }]]);
+      await appendToStream(store, stream('done'), [ev('Committed')], 'no_stream');
+      const reader = readItems(store.subscribeToAll({ from: 'start', filter: filter() }));
+      // (Checkpoints past other tests' streams may come; no event, and no caughtUp.)
+      const delivered = (items: readonly AllSubscriptionItem[]) =>
+        items.filter((i) => i.kind !== 'checkpoint').map((i) => (i.kind === 'event' ? i.event.type : i.kind));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(delivered(reader.items)).toEqual([]);
+      await held.query('COMMIT');
+      const items = await reader.until((all) => all.some((i) => i.kind === 'caughtUp'));
+      expect(delivered(items)).toEqual(['Held', 'Committed', 'caughtUp']);
     });
 
     it('delivers nothing of a transaction that rolls back, and what committed after it', async () => {

@@ -9,12 +9,12 @@ import {
   type RecordedEvent,
   StoreUnavailableError,
 } from '../eventStore.ts';
-import { APPENDED_CHANNEL, createAppendListener } from './appendListener.ts';
+import { createAppendListener } from './appendListener.ts';
 import { type FollowTimings, followAll } from './followAll.ts';
 import { createGroupCommit } from './groupCommit.ts';
 import { migrate } from './migrations.ts';
 import { postgresConnection } from './postgresConnection.ts';
-import { readAllPage, visibleHead } from './readAllPage.ts';
+import { committedHead, heldBackUpTo, readAllPage, visibleHead } from './readAllPage.ts';
 import { EVENT_COLUMNS, EVENTS, type EventRow, ORIGIN, rowPosition, toRecordedEvent } from './rows.ts';
 import { isTransient, translateError } from './translateError.ts';
 
@@ -36,6 +36,12 @@ export interface PostgresEventStoreOptions {
   readonly follow?: Partial<Omit<FollowTimings, 'pageSize'>>;
   /** How long opening the store keeps retrying an unreachable database. Defaults to 30 s. */
   readonly startupTimeoutMs?: number;
+  /**
+   * How long `readAll` and `headPosition` wait for events committed before the call that an
+   * older open transaction still holds back (see `readAllPage.ts`), so that a caller reads
+   * its own appends. After that they answer with what followers can see. Defaults to 2 s.
+   */
+  readonly visibilityWaitMs?: number;
   readonly logger?: Logger;
 }
 
@@ -67,6 +73,7 @@ const DEFAULT_FOLLOW: Omit<FollowTimings, 'pageSize'> = {
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { logger } = options;
   const pageSize = options.pageSize ?? 500;
+  const visibilityWaitMs = options.visibilityWaitMs ?? 2_000;
   const timings: FollowTimings = { ...DEFAULT_FOLLOW, ...options.follow, pageSize };
   const connection = postgresConnection(options.connectionString, options.statementTimeoutMs ?? 5_000);
 
@@ -83,13 +90,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const groupCommit = createGroupCommit({
     pool,
     maxInFlight: options.maxAppendTransactions,
-    committed() {
-      // Followers in this process wake at once; other nodes through the notification. It is
-      // sent after the commit, not inside the transaction: a NOTIFY inside holds a
-      // cluster-wide lock across the commit's WAL flush and serializes every appender.
-      signal.notify();
-      pool.query(`SELECT pg_notify('${APPENDED_CHANNEL}', '')`).catch(() => undefined);
-    },
+    // Followers in this process wake at once; other nodes through the commit's NOTIFY.
+    committed: () => signal.notify(),
   });
 
   const subscriptions = new Set<AllSubscription>();
@@ -122,7 +124,21 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     }
   }
 
+  /** Waits, within `visibilityWaitMs`, until everything committed so far is visible to followers. */
+  async function awaitCommitted(): Promise<void> {
+    const owed = await committedHead(pool);
+    if (owed === null) return;
+    const deadline = Date.now() + visibilityWaitMs;
+    while ((await heldBackUpTo(pool, owed)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, timings.heldBackPollIntervalMs));
+    }
+  }
+
   async function* readAll(opts: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    if (closed) throw closedError();
+    await awaitCommitted().catch((error: unknown) => {
+      throw translateError(error);
+    });
     let after = opts.after === undefined || opts.after === 'start' ? ORIGIN : opts.after;
     let remaining = opts.maxCount ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
@@ -161,6 +177,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     async headPosition() {
       if (closed) throw closedError();
       try {
+        await awaitCommitted();
         const head = await visibleHead(pool);
         return head ? rowPosition(head) : null;
       } catch (error) {

@@ -9,7 +9,7 @@ import {
   StoreUnavailableError,
 } from '../eventStore.ts';
 import type { GlobalPosition } from '../position.ts';
-import { readAllPage, rowsHeldBack, visibleHead } from './readAllPage.ts';
+import { committedHead, heldBackUpTo, readAllPage, rowsHeldBack, visibleHead } from './readAllPage.ts';
 import { ORIGIN, rowPosition, toRecordedEvent } from './rows.ts';
 import { isTransient, translateError } from './translateError.ts';
 
@@ -60,6 +60,12 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
   async function* followFromStart(): AsyncGenerator<AllSubscriptionItem> {
     const start = await retrying(() => startPosition(options.from));
     if (start === undefined) return;
+    // `caughtUp` promises everything appended before the subscription started. A commit can
+    // be held back behind an older open transaction; until it shows, the catch-up is not done.
+    // (From the end nothing older is owed.)
+    const owed = options.from === 'end' ? null : await retrying(() => committedHead(pool));
+    if (owed === undefined) return;
+    let settled = owed === null;
     let after: GlobalPosition = start;
     let caughtUp = false;
     while (!stopped) {
@@ -77,6 +83,14 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
       // Filtered-out rows still move the follower forward, so say how far it got.
       if (after !== lastDelivered) yield { kind: 'checkpoint', position: after };
       if (rows.length === timings.pageSize) continue;
+      if (!settled) {
+        const held = await retrying(() => heldBackUpTo(pool, owed!));
+        if (held === undefined) return;
+        if (held) await signal.wait(timings.heldBackPollIntervalMs, seen);
+        // Not held back any more: read once more, what just became visible comes before `caughtUp`.
+        else settled = true;
+        continue;
+      }
       if (!caughtUp) {
         caughtUp = true;
         yield { kind: 'caughtUp', position: after === ORIGIN ? null : after };

@@ -71,3 +71,25 @@ export async function rowsHeldBack(db: pg.Pool | pg.PoolClient): Promise<boolean
   });
   return rows[0]?.held ?? false;
 }
+
+/** The newest sequence number committed so far, visible to followers or not (`null`: none). */
+export async function committedHead(db: pg.Pool | pg.PoolClient): Promise<string | null> {
+  const { rows } = await db.query<{ position: string | null }>({
+    name: 'statuscast-committed-head',
+    text: `SELECT max(position) AS position FROM ${EVENTS}`,
+  });
+  return rows[0]?.position ?? null;
+}
+
+/** Whether any committed row up to sequence `position` is still held back from followers. */
+export async function heldBackUpTo(db: pg.Pool | pg.PoolClient, position: string): Promise<boolean> {
+  const { rows } = await db.query<{ held: boolean }>({
+    name: 'statuscast-held-back-up-to',
+    text: `SELECT EXISTS (
+             SELECT 1 FROM ${EVENTS}
+             WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) AND position <= $1::bigint
+           ) AS held`,
+    values: [position],
+  });
+  return rows[0]?.held ?? false;
+}
