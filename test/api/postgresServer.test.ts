@@ -212,4 +212,21 @@ describe('statuscast on PostgreSQL', () => {
       expect(feedEvents(feed).filter((e) => e.startsWith(`${job}@`))).toEqual(range(2, heads[i]!).map((r) => `${job}@${r}`));
     }
   }, 60_000);
+
+  it('appends a message without user_id on a node that saw its job as unknown before another node registered it', async () => {
+    const other = await startTestServer({ DATABASE_URL: database.url });
+    try {
+      const JOB = 'late-registered';
+      // This node looks the job up while it does not exist yet …
+      const early = await t.ingest(status({ job_id: JOB, user_id: undefined }));
+      expect(early.body.results[0]).toMatchObject({ outcome: 'dropped' });
+      // … then another node registers it …
+      expect((await other.ingest(status({ job_id: JOB }))).status).toBe(202);
+      // … and a status without user_id reaches this node again: the job exists now.
+      const later = await t.ingest(status({ job_id: JOB, user_id: undefined }));
+      expect(later.body.results[0]).toMatchObject({ outcome: 'appended', revision: 2 });
+    } finally {
+      await other.close();
+    }
+  });
 });
