@@ -121,7 +121,9 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
     for (let failures = 0; ; ) {
       if (stopped) return undefined;
       try {
-        return await read();
+        const value = await read();
+        if (failures > 0) logger?.info({ failures }, 'PostgreSQL answers again; the subscription resumed from its position');
+        return value;
       } catch (error) {
         if (stopped) return undefined;
         if (!isTransient(error)) throw error;
