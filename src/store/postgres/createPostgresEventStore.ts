@@ -39,7 +39,8 @@ export interface PostgresEventStoreOptions {
   /**
    * How long `readAll` and `headPosition` wait for events committed before the call that an
    * older open transaction still holds back (see `readAllPage.ts`), so that a caller reads
-   * its own appends. After that they answer with what followers can see. Defaults to 2 s.
+   * its own appends. After that they answer with what followers can see. Kept short because
+   * `/readyz` asks both. Defaults to 500 ms.
    */
   readonly visibilityWaitMs?: number;
   readonly logger?: Logger;
@@ -73,7 +74,7 @@ const DEFAULT_FOLLOW: Omit<FollowTimings, 'pageSize'> = {
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const { logger } = options;
   const pageSize = options.pageSize ?? 500;
-  const visibilityWaitMs = options.visibilityWaitMs ?? 2_000;
+  const visibilityWaitMs = options.visibilityWaitMs ?? 500;
   const timings: FollowTimings = { ...DEFAULT_FOLLOW, ...options.follow, pageSize };
   const connection = postgresConnection(options.connectionString, options.statementTimeoutMs ?? 5_000);
 
