@@ -120,6 +120,19 @@ describe('PostgreSQL event store', () => {
       expect(delivered(items)).toEqual(['Held', 'Committed', 'caughtUp']);
     });
 
+    it("from 'end', skips what was committed before it started even if held back, and delivers what the older transaction commits later", async () => {
+      const store = await node();
+      const held = await rawClient();
+      await held.query('BEGIN');
+      await appendInTransaction(held, [[{ stream: stream('slow'), events: [ev('Held')], expectedRevision: 'no_stream' }]]);
+      await appendToStream(store, stream('done'), [ev('Before')], 'no_stream');
+      const reader = readItems(store.subscribeToAll({ from: 'end', filter: filter() }));
+      await reader.until((items) => items.some((i) => i.kind === 'caughtUp'));
+      await held.query('COMMIT');
+      await appendToStream(store, stream('done'), [ev('After')], 0);
+      expect(eventTypes(await reader.until((items) => eventTypes(items).includes('After')))).toEqual(['Held', 'After']);
+    });
+
     it('delivers nothing of a transaction that rolls back, and what committed after it', async () => {
       const store = await node();
       const reader = readItems(store.subscribeToAll({ from: 'start', filter: filter() }));

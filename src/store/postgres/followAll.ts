@@ -9,7 +9,7 @@ import {
   StoreUnavailableError,
 } from '../eventStore.ts';
 import type { GlobalPosition } from '../position.ts';
-import { committedHead, heldBackUpTo, readAllPage, rowsHeldBack, visibleHead } from './readAllPage.ts';
+import { committedHead, endOfLog, heldBackUpTo, readAllPage, rowsHeldBack } from './readAllPage.ts';
 import { ORIGIN, rowPosition, toRecordedEvent } from './rows.ts';
 import { isTransient, translateError } from './translateError.ts';
 
@@ -58,8 +58,9 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
   }
 
   async function* followFromStart(): AsyncGenerator<AllSubscriptionItem> {
-    const start = await retrying(() => startPosition(options.from));
-    if (start === undefined) return;
+    const begun = await retrying(() => startPosition(options.from));
+    if (begun === undefined) return;
+    const { start, skip } = begun;
     // `caughtUp` promises everything appended before the subscription started. A commit can
     // be held back behind an older open transaction; until it shows, the catch-up is not done.
     // (From the end nothing older is owed.)
@@ -76,6 +77,7 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
       for (const row of rows) {
         if (stopped) return;
         after = rowPosition(row);
+        if (skip.delete(`${row.tx}-${row.position}`)) continue;
         if (!matches(options.filter, row.stream)) continue;
         lastDelivered = after;
         yield { kind: 'event', event: toRecordedEvent(row) };
@@ -106,11 +108,13 @@ export function followAll(options: SubscribeToAllOptions, context: FollowContext
     }
   }
 
-  async function startPosition(from: SubscribeToAllOptions['from']): Promise<GlobalPosition> {
-    if (from === 'start') return ORIGIN;
-    if (from !== 'end') return from;
-    const head = await visibleHead(pool);
-    return head ? rowPosition(head) : ORIGIN;
+  /** Where to start, and (from the end) the rows appended before that show up later, to skip. */
+  async function startPosition(from: SubscribeToAllOptions['from']): Promise<{ start: GlobalPosition; skip: Set<string> }> {
+    if (from === 'start') return { start: ORIGIN, skip: new Set() };
+    if (from !== 'end') return { start: from, skip: new Set() };
+    // Beyond the bound, the excess is delivered after all: a repeat of an old event, never a gap.
+    const { head, heldBack } = await endOfLog(pool, 10_000);
+    return { start: head ? rowPosition(head) : ORIGIN, skip: new Set(heldBack.map((row) => `${row.tx}-${row.position}`)) };
   }
 
   /**

@@ -48,6 +48,31 @@ export async function readAllPage(db: pg.Pool | pg.PoolClient, after: GlobalPosi
   return rows;
 }
 
+/**
+ * Where "from the end" starts, in one snapshot: the last row followers can see, and the rows
+ * already committed but still held back behind an older open transaction (at most `limit`).
+ * Those were appended before the caller asked, so a follower from the end skips them when
+ * they show; what the older transaction commits later is new and must not be skipped, which
+ * is why the start cannot simply be the newest committed row.
+ */
+export async function endOfLog(
+  db: pg.Pool | pg.PoolClient,
+  limit: number,
+): Promise<{ head: { tx: string; position: string } | undefined; heldBack: { tx: string; position: string }[] }> {
+  const { rows } = await db.query<{ tx: string; position: string; visible: boolean }>({
+    name: 'statuscast-end-of-log',
+    text: `(SELECT transaction_id::text AS tx, position, true AS visible FROM ${EVENTS}
+            WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY transaction_id DESC, position DESC LIMIT 1)
+           UNION ALL
+           (SELECT transaction_id::text, position, false FROM ${EVENTS}
+            WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY transaction_id, position LIMIT $1)`,
+    values: [limit],
+  });
+  return { head: rows.find((row) => row.visible), heldBack: rows.filter((row) => !row.visible) };
+}
+
 /** The last row a follower can see (the head of `$all`), or `undefined` for an empty log. */
 export async function visibleHead(db: pg.Pool | pg.PoolClient): Promise<{ tx: string; position: string } | undefined> {
   const { rows } = await db.query<{ tx: string; position: string }>({
