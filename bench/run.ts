@@ -22,8 +22,8 @@ import { capacity } from './scenarios/capacity.ts';
 import { fanout } from './scenarios/fanout.ts';
 import type { BenchResults } from './report/results.ts';
 import { writeDoc } from './report/writeDoc.ts';
-import { ingest } from './scenarios/ingest.ts';
-import { manyJobs } from './scenarios/manyJobs.ts';
+import { ingest, ingestPostgres } from './scenarios/ingest.ts';
+import { manyJobs, manyJobsPostgres } from './scenarios/manyJobs.ts';
 import { officialClients } from './scenarios/officialClients.ts';
 import { reconnectStorm } from './scenarios/reconnectStorm.ts';
 
@@ -34,8 +34,10 @@ type Scenario = (ctx: BenchContext) => Promise<unknown>;
 /** Every scenario, in the order a run measures them. */
 export const SCENARIOS: Record<string, Scenario> = {
   ingest,
+  ingestPostgres,
   fanout,
   manyJobs,
+  manyJobsPostgres,
   capacity,
   reconnectStorm,
   auditorExport,

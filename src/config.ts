@@ -37,6 +37,12 @@ const environmentSchema = z
       (v) => v === undefined || /^(esdb|kurrentdb|kurrent|kdb)(\+discover)?:\/\//.test(v),
       { message: 'must start with esdb:// or kurrentdb://' },
     ),
+    DATABASE_URL: optionalText.refine(
+      (v) => v === undefined || (URL.canParse(v) && ['postgres:', 'postgresql:'].includes(new URL(v).protocol)),
+      { message: 'must be a PostgreSQL URL (postgres://user@host:5432/database)' },
+    ),
+    DATABASE_POOL_MAX: integer(10, 1, 1000),
+    DATABASE_STATEMENT_TIMEOUT_MS: integer(5_000, 100, 600_000),
     SERVICEBUS_CONNECTION_STRING: optionalText.refine((v) => v === undefined || /Endpoint=sb:\/\//i.test(v), {
       message: 'must be a Service Bus connection string (Endpoint=sb://…)',
     }),
@@ -80,6 +86,9 @@ const environmentSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    if (env.DATABASE_URL && env.EVENTSTORE_CONNECTION_STRING) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'and EVENTSTORE_CONNECTION_STRING name two event stores; set one' });
+    }
     if (env.AUTH_JWKS_URL) {
       for (const key of ['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when AUTH_JWKS_URL is set' });
@@ -109,6 +118,10 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly eventStoreConnectionString: string | undefined;
+  /** PostgreSQL as the event store (`DATABASE_URL`), with its pool bounds. */
+  readonly postgres:
+    | { readonly url: string; readonly poolMax: number; readonly statementTimeoutMs: number }
+    | undefined;
   readonly serviceBus:
     | { readonly connectionString: string; readonly topic: string; readonly subscription: string }
     | undefined;
@@ -152,6 +165,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     dataDir: e.DATA_DIR,
     eventStoreConnectionString: e.EVENTSTORE_CONNECTION_STRING,
+    postgres: e.DATABASE_URL
+      ? { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS }
+      : undefined,
     serviceBus: e.SERVICEBUS_CONNECTION_STRING
       ? { connectionString: e.SERVICEBUS_CONNECTION_STRING, topic: e.SERVICEBUS_TOPIC, subscription: e.SERVICEBUS_SUBSCRIPTION }
       : undefined,

@@ -34,6 +34,7 @@ import {
   openReadModelDatabase,
 } from './projections/index.ts';
 import { createEventStore } from './store/createEventStore.ts';
+import { createLease } from './store/createLease.ts';
 import type { EventStore } from './store/eventStore.ts';
 import { createJobCommandHandler } from './store/handleJobCommands.ts';
 import { type JobDirectory, createJobDirectory } from './store/jobDirectory.ts';
@@ -128,8 +129,11 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const access = createStreamAccessPolicy({ directory, store });
   // Serverless mode: negotiate redirects to the service and a publisher feeds its groups. The
   // embedded hub stays mounted: negotiate falls back to it when the service refuses a membership.
+  // On PostgreSQL one node at a time publishes for all (a lease), so no event goes out twice.
+  const publisherLease = azureConnection ? await createLease(config, 'azure-signalr-publisher', logger) : undefined;
   const azureSignalR = azureConnection
     ? createAzureSignalR({
+        lease: publisherLease && { lease: publisherLease, startPosition: () => liveFeed.position },
         connection: azureConnection,
         liveFeed,
         logger,

@@ -173,6 +173,6 @@ export async function startPeer(name: 'ws' | 'socketio', options: { recovery?: b
   return new PeerSystem(name, child);
 }
 
-export async function startSystem(name: SystemName): Promise<SystemUnderTest> {
-  return name === 'statuscast' ? startStatuscast() : startPeer(name);
+export async function startSystem(name: SystemName, env?: Record<string, string>): Promise<SystemUnderTest> {
+  return name === 'statuscast' ? startStatuscast({ env }) : startPeer(name);
 }

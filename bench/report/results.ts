@@ -27,8 +27,10 @@ export interface BenchResults {
   readonly settings: Profile;
   readonly results: {
     readonly ingest?: IngestResult | Failed;
+    readonly ingestPostgres?: IngestResult | Failed;
     readonly fanout?: FanoutResult | Failed;
     readonly manyJobs?: ManyJobsResult | Failed;
+    readonly manyJobsPostgres?: ManyJobsResult | Failed;
     readonly capacity?: CapacityResult | Failed;
     readonly reconnectStorm?: StormResult | Failed;
     readonly auditorExport?: ExportResult | Failed;
@@ -57,6 +59,7 @@ export function statuscastIntegrity(results: BenchResults): { gaps: number; dupl
   const fan = ok(results.results.fanout);
   for (const size of fan?.sizes ?? []) for (const run of size.runs) if (run.system === 'statuscast') add(run.integrity);
   for (const run of ok(results.results.manyJobs)?.runs ?? []) if (run.system === 'statuscast') add(run.integrity);
+  for (const run of ok(results.results.manyJobsPostgres)?.runs ?? []) add(run.integrity);
   for (const run of ok(results.results.reconnectStorm)?.runs ?? []) if (run.system === 'statuscast') add(run.integrity);
   for (const pass of ok(results.results.officialClients)?.passes ?? []) if (pass.system === 'statuscast') add(pass.integrity);
   return total;

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ProfileSummary } from '../lib/cpuProfile.ts';
 import type { DeliveryResult } from '../scenarios/deliveryRun.ts';
+import type { IngestResult } from '../scenarios/ingest.ts';
 import { type ChartSeries, renderChart } from './chart.ts';
 import { type BenchResults, ok, runOf } from './results.ts';
 import { checkTargets } from './targets.ts';
@@ -57,6 +58,8 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
   const capacity = ok(results.results.capacity);
   const storm = ok(results.results.reconnectStorm);
   const ingest = ok(results.results.ingest);
+  const ingestPostgres = ok(results.results.ingestPostgres);
+  const manyPostgres = ok(results.results.manyJobsPostgres);
   const exported = ok(results.results.auditorExport);
   const official = ok(results.results.officialClients);
   const busy = conditions.loadBefore[0]! > machine.cores * 0.5 || Object.values(conditions.scenarios).some((s) => s.load.mean1 > machine.cores * 1.5);
@@ -138,12 +141,13 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
     push(
       `## Many jobs: ${int(many.jobs)} jobs × ${many.subscribersPerJob} subscribers`,
       '',
-      `Events spread over the jobs in turn; each reaches only its job's ${many.subscribersPerJob} subscribers (statuscast: a job's group; peers: a room).`,
+      `Events spread over the jobs in turn; each reaches only its job's ${many.subscribersPerJob} subscribers (statuscast: a job's group; peers: a room).` +
+        (manyPostgres ? ' "statuscast on PostgreSQL" is the same run with the PostgreSQL store (a database on the same machine) instead of the embedded SQLite.' : ''),
       '',
       table(
         ['system', 'steady rate', 'steady p50 / p99 / max (ms)', 'burst delivered/s', 'burst events/s', 'server CPU µs per delivery', 'gaps / dups'],
-        many.runs.map((run) => [
-          SYSTEM_LABEL[run.system]!,
+        [...many.runs, ...(manyPostgres?.runs ?? [])].map((run, index) => [
+          index >= many.runs.length ? `${SYSTEM_LABEL[run.system]!} on PostgreSQL` : SYSTEM_LABEL[run.system]!,
           run.steady ? `${run.steady.rate}/s` : '—',
           run.steady ? `${ms(run.steady.latencyMs.p50)} / ${ms(run.steady.latencyMs.p99)} / ${ms(run.steady.latencyMs.max)}` : '—',
           int(run.burst.deliveredPerSecond),
@@ -208,17 +212,17 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
       '',
       `Durable appends: \`202\` is answered only after the SQLite commit (\`synchronous=FULL\`, WAL, group commit: every append that arrives while the event loop is busy shares one transaction and one fsync). Each single-message publisher writes to its own jobs. "store" calls \`appendToStreams\` directly; "ingest function" is validation, decide and append without HTTP; "store, synchronous=NORMAL" shows what the fsync costs.`,
       '',
-      table(
-        ['path', 'shape', 'concurrency', 'events/s', 'p50 / p99 (ms)', 'server CPU %'],
-        ingest.figures.map((f) => [
-          f.path === 'http' ? 'HTTP `POST /ingest/status`' : f.path === 'ingest-function' ? 'ingest function (no HTTP)' : f.path === 'store' ? 'store `appendToStreams`' : 'store, synchronous=NORMAL',
-          f.batch === 1 ? 'single message' : `batches of ${f.batch}`,
-          String(f.concurrency),
-          int(f.eventsPerSecond),
-          `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p99)}`,
-          f.server ? String(f.server.cpuPercent) : '—',
-        ]),
-      ),
+      ingestTable(ingest.figures, 'store, synchronous=NORMAL'),
+      '',
+    );
+  }
+  if (ingestPostgres) {
+    push(
+      '### Ingest on PostgreSQL',
+      '',
+      'The same, with the PostgreSQL store (`DATABASE_URL`; the server on the same machine, `synchronous_commit=on`): `202` only after the commit, calls that wait while a transaction is in flight share the next one (group commit, two transactions in flight). "store, synchronous_commit=off" shows what the WAL flush costs.',
+      '',
+      ingestTable(ingestPostgres.figures, 'store, synchronous_commit=off'),
       '',
     );
   }
@@ -324,10 +328,29 @@ function summaryTable(results: BenchResults): string {
   for (const f of ingest?.figures.filter((x) => x.path === 'http') ?? []) {
     row(`ingest over HTTP, ${f.batch === 1 ? 'single messages' : `batches of ${f.batch}`}: durable events/s`, f.eventsPerSecond, undefined, undefined);
   }
+  for (const f of ok(results.results.ingestPostgres)?.figures.filter((x) => x.path === 'http') ?? []) {
+    row(`ingest over HTTP on PostgreSQL, ${f.batch === 1 ? 'single messages' : `batches of ${f.batch}`}: durable events/s`, f.eventsPerSecond, undefined, undefined);
+  }
+  const manyPostgres = runOf(ok(results.results.manyJobsPostgres)?.runs, 'statuscast');
+  if (manyPostgres && many) row(`${int(many.jobs)} jobs × ${many.subscribersPerJob} on PostgreSQL: delivered/s, burst`, manyPostgres.burst.deliveredPerSecond, undefined, undefined);
   const exported = ok(results.results.auditorExport);
   if (exported) row(`auditor export, ${int(exported.events)} events: events/s`, exported.median.eventsPerSecond, undefined, undefined);
   if (exported?.verify) row(`audit verify of that export, offline: events/s`, exported.verify.median.eventsPerSecond, undefined, undefined);
   return table(['figure', 'statuscast', 'raw ws', 'Socket.IO 4', 'ours / ws', 'ours / Socket.IO'], rows);
+}
+
+function ingestTable(figures: IngestResult['figures'], unflushedLabel: string): string {
+  return table(
+    ['path', 'shape', 'concurrency', 'events/s', 'p50 / p99 (ms)', 'server CPU %'],
+    figures.map((f) => [
+      f.path === 'http' ? 'HTTP `POST /ingest/status`' : f.path === 'ingest-function' ? 'ingest function (no HTTP)' : f.path === 'store' ? 'store `appendToStreams`' : unflushedLabel,
+      f.batch === 1 ? 'single message' : `batches of ${f.batch}`,
+      String(f.concurrency),
+      int(f.eventsPerSecond),
+      `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p99)}`,
+      f.server ? String(f.server.cpuPercent) : '—',
+    ]),
+  );
 }
 
 function topCategories(profile: ProfileSummary | undefined, count = 4): string {

@@ -28,6 +28,8 @@ export interface DeliveryPlan {
   readonly profile?: boolean;
   /** Client kinds to use instead of the system's default mix. */
   readonly kinds?: readonly ClientKind[];
+  /** Extra environment for a statuscast server (another store). */
+  readonly env?: Record<string, string>;
 }
 
 export interface PhaseResult {
@@ -81,7 +83,7 @@ function phaseResult(stats: DeliveryStats, server: PhaseStats, published: number
  */
 export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: DeliveryPlan): Promise<DeliveryResult> {
   const { pool, profile } = ctx;
-  const sut: SystemUnderTest = await startSystem(name);
+  const sut: SystemUnderTest = await startSystem(name, plan.env);
   try {
     await pool.resetAll();
     const base = await sut.prepare(plan.keys);

@@ -1,13 +1,16 @@
 /**
  * Scenario 1, ingest: durable appends per second through `POST /ingest/status` (64 concurrent
  * single-message requests; batches of 100), then the same without HTTP — the ingest function
- * in-process and the store's `appendToStreams` alone — and the store with `synchronous=NORMAL`
- * to show what the fsync costs. Run alone: `npx tsx bench/scenarios/ingest.ts [--quick|--smoke]`.
+ * in-process and the store's `appendToStreams` alone — and the store without a flush per
+ * commit (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`) to show what the
+ * fsync costs. `ingestPostgres` is the same on the PostgreSQL store (a fresh database on the
+ * machine's server). Run alone: `npx tsx bench/scenarios/ingest.ts [--quick|--smoke]`.
  */
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.ts';
 import type { ProfileSummary } from '../lib/cpuProfile.ts';
 import type { LatencySummary } from '../lib/histogram.ts';
+import { withBenchDatabase } from '../lib/postgres.ts';
 import { startStatuscast } from '../lib/systems.ts';
 import type { PhaseStats } from '../server/harness.ts';
 import { runAlone } from './runAlone.ts';
@@ -25,15 +28,28 @@ export interface IngestFigure {
   readonly errors?: number;
 }
 
+export type BenchStore = 'sqlite' | 'postgres';
+
 export interface IngestResult {
+  /** Absent in results written before PostgreSQL joined: SQLite. */
+  readonly store?: BenchStore;
+  /** SQLite's durability setting for the main figures (PostgreSQL: `synchronous_commit=on`). */
   readonly storeSync: 'full';
   readonly figures: readonly IngestFigure[];
   readonly profile?: ProfileSummary;
 }
 
-export async function ingest(ctx: BenchContext): Promise<IngestResult> {
+export function ingest(ctx: BenchContext): Promise<IngestResult> {
+  return ingestOn(ctx, 'sqlite', {});
+}
+
+export function ingestPostgres(ctx: BenchContext): Promise<IngestResult> {
+  return withBenchDatabase((url) => ingestOn(ctx, 'postgres', { DATABASE_URL: url }));
+}
+
+async function ingestOn(ctx: BenchContext, store: BenchStore, env: Record<string, string>): Promise<IngestResult> {
   const { phaseMs, singleConcurrency, batchSize, batchConcurrency } = ctx.profile.ingest;
-  const sut = await startStatuscast();
+  const sut = await startStatuscast({ env, name: store === 'postgres' ? 'statuscast-postgres' : 'statuscast' });
   const worker = ctx.pool.workers[0]!;
   const figures: IngestFigure[] = [];
   let profile: ProfileSummary | undefined;
@@ -77,14 +93,14 @@ export async function ingest(ctx: BenchContext): Promise<IngestResult> {
     await inProcess(`batch-${batchSize}`, 'store', batchConcurrency, batchSize);
     await inProcess('single', 'store-normal', singleConcurrency, 1);
     await inProcess(`batch-${batchSize}`, 'store-normal', batchConcurrency, batchSize);
-    if (ctx.cpuProfile) {
+    if (ctx.cpuProfile && store === 'sqlite') {
       ctx.log('    profiling HTTP batch ingest');
       await http(`batch-${batchSize}-profiled`, batchConcurrency, batchSize, phaseMs, false, true);
     }
   } finally {
     await sut.stop();
   }
-  return { storeSync: 'full', figures, ...(profile ? { profile } : {}) };
+  return { store, storeSync: 'full', figures, ...(profile ? { profile } : {}) };
 }
 
 runAlone(import.meta.url, 'ingest');

@@ -1,6 +1,7 @@
 /**
  * The statuscast server under test, in its own process: the real composition root
- * (`startServer`) with an embedded SQLite store in a fresh temporary DATA_DIR, driven over IPC
+ * (`startServer`) with an embedded SQLite store in a fresh temporary DATA_DIR (or the
+ * PostgreSQL store when `BENCH_SERVER_ENV` names a `DATABASE_URL`), driven over IPC
  * by the benchmark runner. Besides the shared measurement handlers it mints dev tokens, reports
  * connection counts, and runs the store-only and no-HTTP ingest measurements in-process.
  */
@@ -12,6 +13,7 @@ import { pino } from 'pino';
 import { mintDevToken } from '../../src/auth/mintDevToken.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { createPostgresEventStore } from '../../src/store/postgres/index.ts';
 import { createSqliteEventStore } from '../../src/store/sqlite/createSqliteEventStore.ts';
 import type { EventStore, NewEvent } from '../../src/store/eventStore.ts';
 import { now } from '../lib/clock.ts';
@@ -111,7 +113,8 @@ function seedMessage(jobId: string, n: number, userId: string): Record<string, u
  * Appends without HTTP for `durationMs`, `concurrency` callers at a time, to see what HTTP
  * costs: `store` calls `appendToStreams` (each caller its own stream), `ingest` calls the
  * ingest function (validation, decide, append), `store-normal` uses a second store on the
- * same disk with `synchronous=NORMAL` to show what the fsync costs.
+ * same disk with `synchronous=NORMAL` (on PostgreSQL: the same database with
+ * `synchronous_commit=off`) to show what the fsync costs.
  */
 async function storeBench(running: RunningServer, m: Record<string, any>) {
   const mode = String(m['mode']) as 'store' | 'ingest' | 'store-normal';
@@ -122,7 +125,14 @@ async function storeBench(running: RunningServer, m: Record<string, any>) {
   let store: EventStore = running.store;
   let ownStore: EventStore | undefined;
   if (mode === 'store-normal') {
-    ownStore = createSqliteEventStore({ file: join(dataDir, `normal-${tag}.sqlite`), sync: 'normal' });
+    const postgres = running.config.postgres;
+    if (postgres) {
+      const url = new URL(postgres.url);
+      url.searchParams.set('options', '-c synchronous_commit=off');
+      ownStore = await createPostgresEventStore({ connectionString: url.toString(), poolMax: postgres.poolMax });
+    } else {
+      ownStore = createSqliteEventStore({ file: join(dataDir, `normal-${tag}.sqlite`), sync: 'normal' });
+    }
     store = ownStore;
   }
   const latency = new Histogram();

@@ -14,10 +14,21 @@ export interface EventStoreObservers {
 }
 
 /**
- * The store the configuration names: EventStoreDB/KurrentDB when
- * `EVENTSTORE_CONNECTION_STRING` is set, otherwise the embedded SQLite store in `DATA_DIR`.
+ * The store the configuration names: PostgreSQL when `DATABASE_URL` is set,
+ * EventStoreDB/KurrentDB when `EVENTSTORE_CONNECTION_STRING` is, otherwise the embedded
+ * SQLite store in `DATA_DIR`.
  */
 export async function createEventStore(config: Config, observers: EventStoreObservers = {}): Promise<EventStore> {
+  if (config.postgres) {
+    // Loaded only when configured, like the gRPC client below.
+    const { createPostgresEventStore } = await import('./postgres/index.ts');
+    return createPostgresEventStore({
+      connectionString: config.postgres.url,
+      poolMax: config.postgres.poolMax,
+      statementTimeoutMs: config.postgres.statementTimeoutMs,
+      logger: observers.logger?.child({ component: 'postgres' }),
+    });
+  }
   if (config.eventStoreConnectionString) {
     // Loaded only when configured: the gRPC client is heavy and the embedded mode needs none of it.
     const { createEventStoreDbEventStore } = await import('./eventStoreDb/index.ts');

@@ -1,3 +1,4 @@
+import { UnavailableError } from '../errors.ts';
 import type { GlobalPosition } from './position.ts';
 
 /**
@@ -143,8 +144,11 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
-/** The engine cannot be reached or failed; the operation may be retried later. */
-export class StoreUnavailableError extends Error {
+/**
+ * The engine cannot be reached or failed; the operation may be retried later. An
+ * `UnavailableError`, so any request that meets it answers 503 with Retry-After.
+ */
+export class StoreUnavailableError extends UnavailableError {
   override readonly name = 'StoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

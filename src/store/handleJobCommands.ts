@@ -79,6 +79,16 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
     if (cache.size > capacity) cache.delete(cache.keys().next().value!);
   }
 
+  /**
+   * Caches a folded job, but not a job that does not exist yet: another node may register
+   * it at any moment, and a stale "unknown" would drop its next message without `user_id`
+   * rather than conflict (only appends meet the expected revision).
+   */
+  function remember(jobId: string, job: Job): void {
+    if (job.status === 'unknown') cache.delete(jobId);
+    else cacheSet(jobId, { job });
+  }
+
   async function load(jobId: string): Promise<Job> {
     const cached = cache.get(jobId);
     if (cached) return cached.job;
@@ -87,7 +97,7 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
       const event = asJobEvent(recorded);
       if (event) job = evolve(job, event);
     }
-    cacheSet(jobId, { job });
+    remember(jobId, job);
     return job;
   }
 
@@ -163,7 +173,7 @@ export function createJobCommandHandler(options: JobCommandHandlerOptions): JobC
       for (const [jobId, job] of after) {
         if (pendingEvents.has(jobId) && !written.has(jobId)) continue;
         for (const { index, outcome } of decided) if (envelopes[index]!.command.data.job_id === jobId) outcomes[index] = outcome;
-        cacheSet(jobId, { job });
+        remember(jobId, job);
         if (job.status === 'registered') directory.remember(jobId, job.owner);
       }
     };

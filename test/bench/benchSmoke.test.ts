@@ -21,7 +21,7 @@ describe('npm run bench -- --smoke', () => {
     expect(files).toHaveLength(1);
     const results = JSON.parse(readFileSync(join(out, files[0]!), 'utf8')) as BenchResults;
     expect(Object.keys(results.results).sort()).toEqual(
-      ['auditorExport', 'capacity', 'fanout', 'ingest', 'manyJobs', 'officialClients', 'reconnectStorm'],
+      ['auditorExport', 'capacity', 'fanout', 'ingest', 'ingestPostgres', 'manyJobs', 'manyJobsPostgres', 'officialClients', 'reconnectStorm'],
     );
     for (const [name, result] of Object.entries(results.results)) expect(result, name).not.toHaveProperty('error');
 

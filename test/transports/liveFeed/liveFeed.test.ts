@@ -5,11 +5,15 @@ import { createMetrics } from '../../../src/observability/metrics.ts';
 import { jobStreamName } from '../../../src/domain/job/events.ts';
 import { type EventStore, appendToStream } from '../../../src/store/eventStore.ts';
 import { createJobDirectory } from '../../../src/store/jobDirectory.ts';
+import { createEventStoreDbEventStore } from '../../../src/store/eventStoreDb/index.ts';
+import { createPostgresEventStore } from '../../../src/store/postgres/index.ts';
 import { createSqliteEventStore } from '../../../src/store/sqlite/createSqliteEventStore.ts';
 import { type RunningLiveFeed, createLiveFeed } from '../../../src/transports/liveFeed/index.ts';
 import type { CloseReason, JobCatchUp, LiveEvent } from '../../../src/transports/liveFeed/types.ts';
 import { jobBulkFrame as signalrBulkFrame } from '../../../src/transports/signalr/statusFrames.ts';
 import { jobBulkFrame as sseBulkFrame } from '../../../src/transports/sse/sseFrames.ts';
+import { startEventStoreDbStandIn } from '../../support/eventStoreDbStandIn/index.ts';
+import { createTestDatabase } from '../../support/postgresDatabase.ts';
 import { eventually } from '../../support/testServer.ts';
 
 const principal = (userId: string, roles: string[] = []): Principal => ({
@@ -101,17 +105,63 @@ function readCountingStore(store: EventStore) {
   return state;
 }
 
-describe('live feed', () => {
+interface StoreSubject {
+  readonly store: EventStore;
+  dispose(): Promise<void>;
+}
+
+/** The same feed behaviour on every store adapter: each test gets a fresh, empty store. */
+const ADAPTERS: readonly [string, () => Promise<StoreSubject>][] = [
+  [
+    'embedded SQLite',
+    async () => {
+      const store = createSqliteEventStore({ file: ':memory:', sync: 'normal' });
+      return { store, dispose: () => store.close() };
+    },
+  ],
+  [
+    'PostgreSQL (real server)',
+    async () => {
+      const database = await createTestDatabase();
+      const store = await createPostgresEventStore({ connectionString: database.url });
+      return {
+        store,
+        async dispose() {
+          await store.close();
+          await database.drop();
+        },
+      };
+    },
+  ],
+  [
+    'EventStoreDB (stand-in)',
+    async () => {
+      const standIn = await startEventStoreDbStandIn();
+      const store = createEventStoreDbEventStore({ connectionString: standIn.connectionString });
+      return {
+        store,
+        async dispose() {
+          await store.close();
+          await standIn.stop();
+        },
+      };
+    },
+  ],
+];
+
+describe.each(ADAPTERS)('live feed on %s', (_adapter, openStore) => {
+  let subject: StoreSubject;
   let store: EventStore;
   let feed: RunningLiveFeed;
   beforeEach(async () => {
-    store = createSqliteEventStore({ file: ':memory:', sync: 'normal' });
+    subject = await openStore();
+    store = subject.store;
     feed = createLiveFeed({ store, directory: createJobDirectory(store), logger: pino({ level: 'silent' }), maxPendingPerSubscriber: 50 });
     await feed.start();
   });
   afterEach(async () => {
     await feed.stop();
-    await store.close();
+    await subject.dispose();
   });
 
   it('tells a subscriber whose transport throws that it was closed, so the client is not left on a silent stream', async () => {
@@ -139,7 +189,8 @@ describe('live feed', () => {
       for (let i = 0; i < 150; i++) await report(store, 'race');
       appending = false;
     })();
-    while (appending) {
+    // Bounded, as the storm below: a slow store must not pile up subscribers without end.
+    while (appending && subscribers.length < 400) {
       const recorder = recordingSink();
       const after = Math.floor(Math.random() * 10);
       subscribers.push(recorder);
@@ -166,7 +217,9 @@ describe('live feed', () => {
       appending = false;
     })();
     const subscribers: { recorder: ReturnType<typeof recordingSink>; after: number }[] = [];
-    while (appending) {
+    // Bounded: on a slow store (a shared database server under load) waves would otherwise
+    // pile up for as long as the appends take.
+    while (appending && subscribers.length < 400) {
       const wave = Array.from({ length: 8 }, (_, i) => ({ recorder: recordingSink(), after: i % 2 === 0 ? 10 : 20 }));
       subscribers.push(...wave);
       await Promise.all(wave.map(({ recorder, after }) => feed.subscribeJob('storm', after, recorder.sink)));

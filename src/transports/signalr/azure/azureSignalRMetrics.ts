@@ -25,13 +25,16 @@ export interface AzureSignalRMetrics {
   queued(depth: number): void;
   membership(outcome: 'added' | 'removed' | 'failed'): void;
   negotiate(outcome: NegotiateOutcome): void;
+  /** Whether this node is the one publishing (always, unless several nodes share a lease). */
+  publishing(active: boolean): void;
 }
 
 /**
  * Azure SignalR metrics on the service's registry:
  * `statuscast_azure_signalr_sends_total{outcome}`, `statuscast_azure_signalr_retries_total{reason}`,
  * `statuscast_azure_signalr_queued_sends`, `statuscast_azure_signalr_group_memberships_total{outcome}`,
- * `statuscast_azure_signalr_negotiations_total{outcome}`; plus the shared
+ * `statuscast_azure_signalr_negotiations_total{outcome}`, `statuscast_azure_signalr_publishing`
+ * (1 on the node that publishes); plus the shared
  * `statuscast_messages_sent_total` and `statuscast_append_to_send_seconds` with
  * `transport="azure-signalr"` (one message per group send, not per client: the service fans out).
  */
@@ -51,7 +54,11 @@ export function azureSignalRMetrics(metrics: Metrics): AzureSignalRMetrics {
   const queue =
     (registry.getSingleMetric('statuscast_azure_signalr_queued_sends') as Gauge | undefined) ??
     new Gauge({ name: 'statuscast_azure_signalr_queued_sends', help: 'Sends waiting for their group, in all groups', registers: [registry] });
+  const publishing =
+    (registry.getSingleMetric('statuscast_azure_signalr_publishing') as Gauge | undefined) ??
+    new Gauge({ name: 'statuscast_azure_signalr_publishing', help: '1 while this node publishes to Azure SignalR Service', registers: [registry] });
   return {
+    publishing: (active) => publishing.set(active ? 1 : 0),
     send: (outcome, count = 1) => sends.labels(outcome).inc(count),
     retry: (reason) => retries.labels(reason).inc(),
     delivered: (target, recordedAtMs) => {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { GlobalPosition } from '../../../store/position.ts';
 import type { LiveEvent, LiveFeed, Subscription } from '../../liveFeed/types.ts';
 import { type FeedScope, groupsOfEvent } from '../../streamAccess.ts';
 import type { AzureSignalRMetrics } from './azureSignalRMetrics.ts';
@@ -23,12 +24,24 @@ export interface AzureSignalRPublisherOptions {
 }
 
 export interface AzureSignalRPublisher {
-  /** Follows the live feed from now on. */
-  start(): Promise<void>;
-  /** Stops following, drains for up to `stopTimeoutMs`, then abandons the rest (counted). */
-  stop(): Promise<void>;
+  /**
+   * Follows the live feed from now on, or strictly after `resumeAfter` (where the previous
+   * publisher of the deployment got to, when one node publishes for all).
+   */
+  start(resumeAfter?: GlobalPosition | null): Promise<void>;
+  /**
+   * Stops following, drains for up to `drainMs` (default `stopTimeoutMs`), then abandons the
+   * rest (counted).
+   */
+  stop(drainMs?: number): Promise<void>;
   /** Resolves once nothing waits and nothing is in flight (for tests and shutdown). */
   idle(): Promise<void>;
+  /**
+   * The position up to which every event's sends have ended (sent, or given up after their
+   * retries, or dropped): where another publisher resumes without skipping anything this one
+   * has not finished. `null` before the first event.
+   */
+  progress(): GlobalPosition | null;
 }
 
 /**
@@ -76,12 +89,14 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
   let subscription: Subscription | undefined;
   let lastPosition: LiveEvent['position'] | null = null;
   let stopped = false;
+  const progress = new SendProgress();
 
   const lanes = new GroupLanes<GroupSend>({
     maxConcurrent: options.maxConcurrentSends ?? 8,
     maxQueued: options.maxQueuedSends ?? 10_000,
     run: deliver,
     dropped: (send) => {
+      progress.ended(send.event);
       metrics.send('dropped');
       warnDropped({ group: send.group, target: send.target, job_id: send.event.jobId, revision: send.event.revision });
     },
@@ -92,14 +107,17 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
     try {
       const outcome = await withRetries(() => rest.sendToGroup(send.group, send.body, stopping.signal), retry, stopping.signal, metrics.retry);
       if (outcome.kind === 'ok') {
+        progress.ended(send.event);
         metrics.send('sent');
         metrics.delivered(send.target, send.event.recordedAtMs);
         return;
       }
+      // Abandoned sends do not count as ended: whoever publishes next sends them again.
       if (stopping.signal.aborted) {
         metrics.send('abandoned');
         return;
       }
+      progress.ended(send.event);
       metrics.send(outcome.kind === 'rejected' ? 'rejected' : 'failed');
       warnFailed({
         group: send.group,
@@ -112,6 +130,7 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
       });
     } catch (error) {
       // Not expected (the REST client returns outcomes); never let one send stop its lane.
+      progress.ended(send.event);
       metrics.send('failed');
       logger.error({ err: error, group: send.group }, 'Azure SignalR send crashed');
     }
@@ -124,28 +143,35 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
     // The feed form of the embedded hub (`feedLiveFrame`): the argument plus its store position.
     const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
     const { job: jobGroup, user: userGroup } = groupsOfEvent(event.jobId, event.owner);
-    pushEvent(jobGroup, body('timeline.event', event.timelineEventJson), latest, event, false);
-    pushEvent(userGroup, body('timeline.event', withPosition), latest, event, true);
+    const sends = [
+      ...sendsOf(jobGroup, body('timeline.event', event.timelineEventJson), latest, event, false),
+      ...sendsOf(userGroup, body('timeline.event', withPosition), latest, event, true),
+    ];
+    // Counted before the first send starts, so that the saved progress never passes this event early.
+    progress.published(event, sends.length);
+    for (const send of sends) lanes.push(send);
   }
 
   /**
-   * An event whose message would pass the service's 1 MB request limit is not sent (the
-   * service would refuse it, and the hole would show only at the next event): the group gets
-   * `timeline.ref` `{ job_id, revision }` (plus `position` on the owner's group) instead, and
-   * a client reads the event from `GET /jobs/{id}/history?after=<revision − 1>` at once. An
-   * oversized `status.latest` is left out; the history read brings the status too.
+   * The sends of one event to one group. An event whose message would pass the service's 1 MB
+   * request limit is not sent (the service would refuse it, and the hole would show only at
+   * the next event): the group gets `timeline.ref` `{ job_id, revision }` (plus `position` on
+   * the owner's group) instead, and a client reads the event from
+   * `GET /jobs/{id}/history?after=<revision − 1>` at once. An oversized `status.latest` is left
+   * out; the history read brings the status too.
    */
-  function pushEvent(group: string, timelineBody: string, latestBody: string, event: LiveEvent, withPosition: boolean): void {
+  function sendsOf(group: string, timelineBody: string, latestBody: string, event: LiveEvent, withPosition: boolean): GroupSend[] {
     const tooLarge = Buffer.byteLength(timelineBody) > MAX_SEND_BYTES || Buffer.byteLength(latestBody) > MAX_SEND_BYTES;
     if (!tooLarge) {
-      lanes.push({ group, target: 'timeline.event', body: timelineBody, event });
-      lanes.push({ group, target: 'status.latest', body: latestBody, event });
-      return;
+      return [
+        { group, target: 'timeline.event', body: timelineBody, event },
+        { group, target: 'status.latest', body: latestBody, event },
+      ];
     }
     const reference = { job_id: event.jobId, revision: event.revision, ...(withPosition && { position: event.positionText }) };
     metrics.send('referenced');
     warnReferenced({ group, job_id: event.jobId, revision: event.revision, bytes: Buffer.byteLength(timelineBody) });
-    lanes.push({ group, target: 'timeline.ref', body: body('timeline.ref', JSON.stringify(reference)), event });
+    return [{ group, target: 'timeline.ref', body: body('timeline.ref', JSON.stringify(reference)), event }];
   }
 
   async function follow(): Promise<void> {
@@ -172,16 +198,18 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
   }
 
   return {
-    async start() {
+    async start(resumeAfter) {
+      lastPosition = resumeAfter ?? null;
+      progress.startAfter(lastPosition);
       await follow();
       logger.info('Azure SignalR publisher follows the live feed');
     },
-    async stop() {
+    async stop(drainMs = stopTimeoutMs) {
       if (stopped) return lanes.idle();
       stopped = true;
       subscription?.close();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([lanes.idle(), new Promise((resolve) => (timer = setTimeout(resolve, stopTimeoutMs)))]);
+      await Promise.race([lanes.idle(), new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
       clearTimeout(timer);
       const abandoned = lanes.clear().length;
       if (abandoned > 0) {
@@ -193,7 +221,46 @@ export function createAzureSignalRPublisher(options: AzureSignalRPublisherOption
       await lanes.idle();
     },
     idle: () => lanes.idle(),
+    progress: () => progress.position,
   };
+}
+
+/** Tracks which events still have sends in flight, to know how far everything has ended. */
+class SendProgress {
+  readonly #left = new Map<LiveEvent, number>();
+  #order: LiveEvent[] = [];
+  #head = 0;
+  #position: GlobalPosition | null = null;
+
+  get position(): GlobalPosition | null {
+    return this.#position;
+  }
+
+  startAfter(position: GlobalPosition | null): void {
+    this.#position = position;
+  }
+
+  published(event: LiveEvent, sends: number): void {
+    this.#left.set(event, sends);
+    this.#order.push(event);
+  }
+
+  ended(event: LiveEvent): void {
+    const left = (this.#left.get(event) ?? 1) - 1;
+    if (left > 0) {
+      this.#left.set(event, left);
+      return;
+    }
+    this.#left.delete(event);
+    while (this.#head < this.#order.length && !this.#left.has(this.#order[this.#head]!)) {
+      this.#position = this.#order[this.#head]!.position;
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
+    }
+  }
 }
 
 /** `{"target":…,"arguments":[<argument>]}`: the REST send body around an already serialized argument. */

@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../../../observability/metrics.ts';
+import type { Lease } from '../../../store/lease.ts';
+import type { GlobalPosition } from '../../../store/position.ts';
 import { HUB_NAME, type HubEndpoint } from '../../hubEndpoint.ts';
 import type { LiveFeed } from '../../liveFeed/types.ts';
 import { createAzureHubEndpoint } from './azureHubEndpoint.ts';
 import { createAzureSignalRPublisher } from './azureSignalRPublisher.ts';
 import { azureSignalRMetrics } from './azureSignalRMetrics.ts';
 import type { AzureSignalRConnection } from './connectionString.ts';
+import { createLeasedPublisher } from './leasedPublisher.ts';
 import { createAzureSignalRRest } from './restClient.ts';
 import { NEGOTIATE_RETRY, type RetryPolicy, withRetries } from './retryPolicy.ts';
 
@@ -29,6 +32,8 @@ export interface AzureSignalRTuning {
   readonly maxQueuedSends?: number;
   /** Drain time on stop. Defaults to 2 s. */
   readonly stopTimeoutMs?: number;
+  /** How often the publishing node saves how far it got, with a lease. Defaults to 500 ms. */
+  readonly leaseSaveIntervalMs?: number;
 }
 
 export interface AzureSignalROptions {
@@ -42,6 +47,11 @@ export interface AzureSignalROptions {
   /** Negotiate's answer when the service refuses the membership; without it negotiate fails with 503. */
   readonly fallback?: HubEndpoint;
   readonly tuning?: AzureSignalRTuning;
+  /**
+   * With several nodes: only the holder of this lease publishes, so each event is sent once
+   * per deployment, not once per node. Without it this node publishes everything it sees.
+   */
+  readonly lease?: { readonly lease: Lease; readonly startPosition: () => GlobalPosition | null };
 }
 
 /** Serverless mode, ready to wire: negotiate's endpoint and the publisher's lifecycle. */
@@ -85,16 +95,17 @@ export function createAzureSignalR(options: AzureSignalROptions): AzureSignalR {
     retry: tuning.negotiateRetry,
     timeoutMs: tuning.negotiateTimeoutMs,
   });
-  const publisher = createAzureSignalRPublisher({
-    liveFeed: options.liveFeed,
-    rest,
-    logger,
-    metrics,
-    retry: tuning.sendRetry,
-    maxConcurrentSends: tuning.maxConcurrentSends,
-    maxQueuedSends: tuning.maxQueuedSends,
-    stopTimeoutMs: tuning.stopTimeoutMs,
-  });
+  const createPublisher = () =>
+    createAzureSignalRPublisher({
+      liveFeed: options.liveFeed,
+      rest,
+      logger,
+      metrics,
+      retry: tuning.sendRetry,
+      maxConcurrentSends: tuning.maxConcurrentSends,
+      maxQueuedSends: tuning.maxQueuedSends,
+      stopTimeoutMs: tuning.stopTimeoutMs,
+    });
   const negotiateRetry = tuning.negotiateRetry ?? NEGOTIATE_RETRY;
   async function revokeAccess(userId: string, groups: readonly string[]): Promise<boolean> {
     const signal = AbortSignal.timeout(tuning.negotiateTimeoutMs ?? 5_000);
@@ -108,5 +119,17 @@ export function createAzureSignalR(options: AzureSignalROptions): AzureSignalR {
     }
     return failed.length === 0;
   }
-  return { hubEndpoint, start: publisher.start, stop: publisher.stop, idle: publisher.idle, revokeAccess };
+  if (options.lease) {
+    const leased = createLeasedPublisher({
+      ...options.lease,
+      createPublisher,
+      saveIntervalMs: tuning.leaseSaveIntervalMs,
+      publishing: metrics.publishing,
+      logger,
+    });
+    return { hubEndpoint, start: leased.start, stop: leased.stop, idle: leased.idle, revokeAccess };
+  }
+  const publisher = createPublisher();
+  metrics.publishing(true);
+  return { hubEndpoint, start: () => publisher.start(), stop: () => publisher.stop(), idle: publisher.idle, revokeAccess };
 }
