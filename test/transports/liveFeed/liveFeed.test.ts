@@ -5,6 +5,7 @@ import { createMetrics } from '../../../src/observability/metrics.ts';
 import { jobStreamName } from '../../../src/domain/job/events.ts';
 import { type EventStore, appendToStream } from '../../../src/store/eventStore.ts';
 import { createJobDirectory } from '../../../src/store/jobDirectory.ts';
+import { comparePositions } from '../../../src/store/position.ts';
 import { createEventStoreDbEventStore } from '../../../src/store/eventStoreDb/index.ts';
 import { createPostgresEventStore } from '../../../src/store/postgres/index.ts';
 import { createSqliteEventStore } from '../../../src/store/sqlite/createSqliteEventStore.ts';
@@ -273,7 +274,10 @@ describe.each(ADAPTERS)('live feed on %s', (_adapter, openStore) => {
       await report(store, 'blip', 'alice', 4);
       const back = Array.from({ length: 10 }, () => recordingSink());
       await eventually(async () => (await store.streamRevision(jobStreamName('blip'))) === 7);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Until the feed has dispatched 4..7 the cache rightly answers up to 3 (the rest arrives
+      // live); wait for it, rather than a fixed pause that a loaded machine outlasts.
+      const head = (await store.headPosition())!;
+      await eventually(() => blipFeed.position !== null && comparePositions(blipFeed.position, head) >= 0);
       for (const r of back) await blipFeed.subscribeJob('blip', 3, r.sink);
       for (const r of back) expect(r.revisions).toEqual([4, 5, 6, 7]);
       expect(reads.count).toBe(1);
