@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../bench/report/results.ts';
-import { statuscastIntegrity } from '../../bench/report/results.ts';
+import { BENCH_VERSION, statuscastIntegrity } from '../../bench/report/results.ts';
+import { checkTargets } from '../../bench/report/targets.ts';
 import { runTs } from '../support/childProcess.ts';
 
 // Keeps `npm run bench` working: every scenario runs end to end with tiny numbers. It
@@ -29,6 +30,16 @@ describe('npm run bench -- --smoke', () => {
       ? results.results.fanout.sizes[0]!.runs.map((r) => r.system).sort()
       : [];
     expect(systems).toEqual(['socketio', 'statuscast', 'ws']);
+
+    // Bench version 2: the same-rate search on raw ws, capacity at each count asked, the targets table.
+    expect(results.benchVersion).toBe(BENCH_VERSION);
+    const fan = results.results.fanout && 'sizes' in results.results.fanout ? results.results.fanout.sizes[0]! : undefined;
+    const ws = fan?.runs.find((r) => r.system === 'ws');
+    expect(ws?.rateSearch?.probes.length).toBeGreaterThan(0);
+    for (const run of fan?.runs ?? []) expect(run.sustained?.rate, run.system).toBe(ws?.rateSearch?.rate);
+    const capacity = results.results.capacity && 'runs' in results.results.capacity ? results.results.capacity : undefined;
+    expect(new Set(capacity?.runs.map((r) => r.requested)).size).toBe(results.settings.capacity.counts.length);
+    expect(checkTargets(results).map((t) => t.verdict)).not.toContain('not measured');
 
     const integrity = statuscastIntegrity(results);
     expect(integrity.runs).toBeGreaterThan(0);
