@@ -48,5 +48,5 @@ export function raiseOpenFileLimit(wanted: number): OpenFilesRaise {
     if (refused && before.soft < before.hard) setLimit(before.hard, before.hard);
   }
   const after = openFileLimit();
-  return { before, wanted: target, after, nrOpen: max, ...(refused ? { refused } : {}) };
+  return { before, wanted, after, nrOpen: max, ...(refused ? { refused } : {}) };
 }

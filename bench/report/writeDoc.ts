@@ -27,7 +27,7 @@ function openFilesText(results: BenchResults): string {
   const raise = results.conditions.openFiles;
   const { soft, hard } = results.machine.openFiles;
   if (!raise) return `${soft} (hard ${hard})`;
-  return `${raise.after.soft} (hard ${raise.after.hard}; before the run ${raise.before.soft} / ${raise.before.hard}; nr_open ${raise.nrOpen}; wanted ${raise.wanted}${raise.refused ? `, refused: ${raise.refused} — going above the hard limit needs CAP_SYS_RESOURCE` : ', granted'})`;
+  return `${raise.after.soft} (hard ${raise.after.hard}; before the run ${raise.before.soft} / ${raise.before.hard}; nr_open ${raise.nrOpen}; wanted ${raise.wanted}${raise.refused ? `, refused: ${raise.refused} — going above the hard limit needs CAP_SYS_RESOURCE` : raise.after.soft >= raise.wanted ? ', granted' : ''})`;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -123,7 +123,7 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
     `Each row of the issue's table: the figure wave 1 measured ("was", from the issue), the target, this run's figure, and the spread (lowest–highest) over the ${runs} full run${runs === 1 ? '' : 's'} of bench version ${results.benchVersion ?? 1} kept in [\`${resultsFile}\`](../${resultsFile}) (its \`history\`). A ratio to raw ws is measured in the same run under the same load. "not judged" means this run was smaller than the target's load (a quick run).`,
     '',
     table(
-      ['figure (same run, same load)', 'was (wave 1)', 'target', 'this run', `spread over ${runs} full run${runs === 1 ? '' : 's'}`, 'verdict'],
+      ['figure (same run, same load)', 'was (wave 1)', 'target', 'this run', results.mode === 'full' ? `spread over ${runs} full run${runs === 1 ? '' : 's'}` : `spread (a ${results.mode} run: this run only)`, 'verdict'],
       targets.map((c) => [c.figure, c.was, c.target, c.measured, c.spread, verdictText(c.verdict)]),
     ),
     '',
@@ -149,7 +149,10 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
       '',
       ...fan.sizes.flatMap((size) => {
         const search = runOf(size.runs, 'ws')?.rateSearch;
-        return search ? [`- ${int(size.connections)} connections: raw ws probes ${search.probes.map((p) => `${p.rate}/s → p99 ${ms(p.p99)} ms`).join(', ')}; same rate ${search.rate} events/s (${int(search.rate * size.connections)} deliveries/s).`] : [];
+        const held = search?.probes.some((p) => p.p99 < search.p99Ms);
+        return search
+          ? [`- ${int(size.connections)} connections: raw ws probes ${search.probes.map((p) => `${p.rate}/s → p99 ${ms(p.p99)} ms`).join(', ')}; same rate ${search.rate} events/s (${int(search.rate * size.connections)} deliveries/s)${held ? '' : ` — no probe held p99 < ${search.p99Ms} ms (a busy machine), so the lowest rate probed`}.`]
+          : [];
       }),
       '',
       table(
@@ -449,7 +452,7 @@ function limits(results: BenchResults): string[] {
   if (capacity) {
     const sc = capacity.runs.filter((r) => r.system === 'statuscast');
     lines.push(
-      `- **Connection capacity** is bound here by the open-file limit (${capacity.openFileLimit.hard} per process), not by memory: ${sc.map((r) => `${r.kind} ${r.rssPerConnectionKiB} KiB RSS (${r.heapPerConnectionKiB} KiB heap)`).join(', ')} per connection. The heap part is the connection's objects (hub connection, subscription, timers, the HTTP request and response for SSE and long polling); the rest is socket and buffer memory outside the heap. Plain SSE costs about twice a SignalR WebSocket because the HTTP request and response stay alive for the whole stream: \`npx tsx bench/probes/sseSessionMemory.ts\` measures, on a bare Node HTTP server, about 6 KiB of heap for an open SSE response by itself and about 8 KiB more for a better-sse session on it (a Fetch \`Request\`, \`Response\`, \`Headers\` and \`URL\` per session, per-instance closures and a keep-alive interval); express and our stream state make up the rest.`,
+      `- **Connection capacity** is bound here by the open-file limit (${capacity.openFileLimit.hard} per process, the hard limit${capacity.openFiles?.refused ? `; raising it to ${int(capacity.openFiles.wanted)} was refused: without CAP_SYS_RESOURCE a process may not go above its hard limit, whatever nr_open (${int(capacity.openFiles.nrOpen)}) allows` : ''}), not by memory: ${sc.map((r) => `${r.kind} at ${int(r.opened)} ${r.rssPerConnectionKiB} KiB RSS (${r.heapPerConnectionKiB} KiB heap)`).join(', ')} per connection. The heap part is the connection's objects (hub connection, subscription, timers, the HTTP request and response for SSE and long polling); the rest is socket and buffer memory outside the heap. Plain SSE costs about twice a SignalR WebSocket because the HTTP request and response stay alive for the whole stream: \`npx tsx bench/probes/sseSessionMemory.ts\` measures, on a bare Node HTTP server, about 6 KiB of heap for an open SSE response by itself and about 8 KiB more for a better-sse session on it (a Fetch \`Request\`, \`Response\`, \`Headers\` and \`URL\` per session, per-instance closures and a keep-alive interval); express and our stream state make up the rest.`,
     );
   }
   const storm = ok(results.results.reconnectStorm);
@@ -514,7 +517,7 @@ function method(results: BenchResults, resultsFile: string): string[] {
     `- **Phases** (this run: ${s.mode}): steady ${s.fanout.steadyMs / 1000} s at ${s.fanout.steadyRate} events/s, burst ${s.fanout.burstMs / 1000} s; many jobs ${s.manyJobs.steadyMs / 1000} s at ${s.manyJobs.steadyRate}/s then ${s.manyJobs.burstMs / 1000} s; ingest ${s.ingest.phaseMs / 1000} s per figure after a warm-up; capacity ${(s.capacity.counts ?? [(s.capacity as unknown as { connections: number }).connections]).map(int).join(' then ')} connections asked per transport; storm ${int(s.storm.clients)} clients over ${s.storm.jobs} jobs, ${s.storm.behind} events behind, at most 250 reconnects in flight per worker.`,
     "- **Peers' settings.** `ws` 8 without compression; Socket.IO 4.8 WebSocket-only, no compression, connection-state recovery only in the storm (with a 5-minute window; its default is 2).",
     '- **Server figures** come from the server process itself over IPC: CPU time (user + system), event-loop utilization and delay, GC time, RSS sampled every 25 ms, memory after forced GC (`--expose-gc`).',
-    `- **Results file**: \`${resultsFile}\` holds every figure of this page and more (per-transport latency, per-phase server and client statistics).`,
+    `- **Results file**: \`${resultsFile}\` holds every figure of this page and more (per-transport latency, per-phase server and client statistics), and in \`history\` the target figures of the other full runs of bench version ${results.benchVersion ?? 1} (the spread of the targets table). Every run writes its full file to \`bench/results/runs/\` (not committed); only a full run of every scenario replaces the committed \`bench/results/v<version>.json\`, and the bench version goes up when a scenario changes what it measures.`,
     '',
   ];
 }
