@@ -329,7 +329,7 @@ export function checkTargets(results: BenchResults, history: readonly Record<str
       if (values.length) {
         const lo = Math.min(...values);
         const hi = Math.max(...values);
-        spread.push(`${prefix}${lo === hi ? part.format(lo) : `${part.format(lo)}–${part.format(hi)}`}`);
+        spread.push(`${prefix}${part.format(lo) === part.format(hi) ? part.format(lo) : `${part.format(lo)}–${part.format(hi)}`}`);
       }
       if (!v) {
         measured.push(`${prefix}—`);
