@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import type { LoadPool } from './loadPool.ts';
+import type { OpenFilesRaise } from './openFiles.ts';
 import type { Profile } from './profiles.ts';
 
 /** What every scenario gets from the runner. */
@@ -11,6 +12,8 @@ export interface BenchContext {
   readonly cpuProfile: boolean;
   /** Where `.cpuprofile` files go (never committed; only their summary is). */
   readonly profileDir: string;
+  /** What the runner did about the open-file limit at the start. */
+  readonly openFiles?: OpenFilesRaise;
   log(message: string): void;
 }
 

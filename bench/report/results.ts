@@ -11,9 +11,33 @@ import type { StormResult } from '../scenarios/reconnectStorm.ts';
 
 type Failed = { readonly error: string };
 
-/** The results file `bench/run.ts` writes (schema 1). */
+/**
+ * The version of the bench itself: bumped when scenarios change what they measure, so that
+ * only runs of one version are compared (the spread on the page). Version 2: the fan-out's
+ * same-rate latency at the rate raw ws sustains with p99 < 50 ms, capacity at several counts.
+ */
+export const BENCH_VERSION = 2;
+
+/** One other full run of the same bench version, as the committed results file keeps it. */
+export interface RunSummary {
+  readonly startedAt: string;
+  readonly commit: string;
+  readonly dirty: boolean;
+  readonly durationSeconds: number;
+  readonly loadBefore: readonly number[];
+  /** The target figures (see `targetFigures`). */
+  readonly figures: Record<string, number>;
+}
+
+/** The results file `bench/run.ts` writes (schema 1 before bench version 2). */
 export interface BenchResults {
-  readonly schema: 1;
+  readonly schema: 1 | 2;
+  /** Missing in files of bench version 1. */
+  readonly benchVersion?: number;
+  /** The other full runs of this bench version (only in the committed `bench/results/v<N>.json`). */
+  readonly history?: readonly RunSummary[];
+  /** Every scenario ran (no `--only`): only such full runs count for the committed file and the spread. */
+  readonly complete?: boolean;
   readonly mode: Profile['mode'];
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -22,6 +46,7 @@ export interface BenchResults {
   readonly conditions: {
     readonly loadBefore: readonly number[];
     readonly loadAfter: readonly number[];
+    readonly openFiles?: import('../lib/openFiles.ts').OpenFilesRaise;
     readonly scenarios: Record<string, { readonly seconds: number; readonly load: { readonly max1: number; readonly mean1: number; readonly samples: number } }>;
   };
   readonly settings: Profile;

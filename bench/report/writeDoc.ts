@@ -6,7 +6,8 @@ import type { IngestResult } from '../scenarios/ingest.ts';
 import { type ChartSeries, renderChart } from './chart.ts';
 import { type BenchResults, ok, runOf } from './results.ts';
 import { checkTargets } from './targets.ts';
-import { SUSTAINED_DELIVERIES_PER_SECOND } from '../scenarios/fanout.ts';
+import { checkWave1Targets } from './wave1Targets.ts';
+import { SAME_RATE_P99_MS } from '../scenarios/fanout.ts';
 
 const SYSTEM_LABEL: Record<string, string> = { statuscast: 'statuscast', ws: 'raw ws (ceiling)', socketio: 'Socket.IO 4' };
 const COLOR: Record<string, string> = { statuscast: '#2563eb', ws: '#6b7280', socketio: '#d97706' };
@@ -17,6 +18,17 @@ const ms = (x: number | undefined) => (x === undefined ? '—' : x >= 100 ? int(
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
 const kib = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KiB`;
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
+
+function verdictText(verdict: string): string {
+  return verdict === 'met' ? '✅ met' : verdict === 'missed' ? '❌ missed' : verdict === 'not judged' ? '— not judged (smaller run)' : '— not measured';
+}
+
+function openFilesText(results: BenchResults): string {
+  const raise = results.conditions.openFiles;
+  const { soft, hard } = results.machine.openFiles;
+  if (!raise) return `${soft} (hard ${hard})`;
+  return `${raise.after.soft} (hard ${raise.after.hard}; before the run ${raise.before.soft} / ${raise.before.hard}; nr_open ${raise.nrOpen}; wanted ${raise.wanted}${raise.refused ? `, refused: ${raise.refused} — going above the hard limit needs CAP_SYS_RESOURCE` : raise.after.soft >= raise.wanted ? ', granted' : ''})`;
+}
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
@@ -72,8 +84,8 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
     'statuscast against a raw `ws` broadcast (the ceiling one Node process reaches on this hardware) and Socket.IO 4 (what a Node team would pick instead), in one run on one machine. Each scenario starts its servers in their own processes; the load comes from separate client processes speaking the raw protocols, and a smaller run with the official clients confirms the figures.',
     '',
     '```sh',
-    'npm run bench            # the full run (~20 min): bench/results/<timestamp>.json and this page',
-    'npm run bench -- --quick # about a minute, smaller numbers, results only',
+    'npm run bench            # the full run (~17 min): bench/results/runs/<timestamp>.json (not committed), bench/results/v<version>.json and this page',
+    'npm run bench -- --quick # a few minutes, smaller numbers, results only (bench/results/runs/)',
     'npm run bench -- --smoke # a few seconds, tiny numbers: proves the scripts work (CI)',
     'npx tsx bench/run.ts --only fanout,capacity   # some scenarios; each is also a script: npx tsx bench/scenarios/fanout.ts',
     '```',
@@ -86,7 +98,8 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
       ['commit', `\`${machine.gitCommit.slice(0, 12)}\`${machine.gitDirty ? ' (with uncommitted changes)' : ''}`],
       ['run', `${results.mode}, ${results.startedAt} → ${results.finishedAt} (${Math.round(results.durationSeconds / 60)} min)`],
       ['load average (1/5/15 min)', `before ${conditions.loadBefore.join(' / ')}; after ${conditions.loadAfter.join(' / ')}`],
-      ['open files per process', `${machine.openFiles.soft} (hard ${machine.openFiles.hard})`],
+      ['open files per process', openFilesText(results)],
+      ['bench version', `${results.benchVersion ?? 1}${results.history ? `; ${results.history.length + 1} full run(s) of this version in the spread` : ''}`],
     ]),
     '',
     table(
@@ -102,7 +115,29 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
     );
   }
 
-  push('## Targets', '', table(['target', 'measured', 'verdict'], checkTargets(results).map((c) => [c.target, c.measured + (c.note ? ` — ${c.note}` : ''), c.verdict === 'met' ? '✅ met' : c.verdict === 'missed' ? '❌ missed' : '— not measured'])), '');
+  const targets = checkTargets(results, (results.history ?? []).map((h) => h.figures));
+  const runs = 1 + (results.history?.length ?? 0);
+  push(
+    '## Targets (issue 14, performance wave 2)',
+    '',
+    `Each row of the issue's table: the figure wave 1 measured ("was", from the issue), the target, this run's figure, and the spread (lowest–highest) over the ${runs} full run${runs === 1 ? '' : 's'} of bench version ${results.benchVersion ?? 1} kept in [\`${resultsFile}\`](../${resultsFile}) (its \`history\`). A ratio to raw ws is measured in the same run under the same load. "not judged" means this run was smaller than the target's load (a quick run).`,
+    '',
+    table(
+      ['figure (same run, same load)', 'was (wave 1)', 'target', 'this run', results.mode === 'full' ? `spread over ${runs} full run${runs === 1 ? '' : 's'}` : `spread (a ${results.mode} run: this run only)`, 'verdict'],
+      targets.map((c) => [c.figure, c.was, c.target, c.measured, c.spread, verdictText(c.verdict)]),
+    ),
+    '',
+    ...targets.filter((c) => c.note).map((c) => `- ${c.figure}: ${c.note}`),
+    '',
+  );
+  push(
+    '<details><summary>Wave-1 targets (issue 1), checked against this run</summary>',
+    '',
+    table(['target', 'measured', 'verdict'], checkWave1Targets(results).map((c) => [c.target, c.measured + (c.note ? ` — ${c.note}` : ''), verdictText(c.verdict)])),
+    '',
+    '</details>',
+    '',
+  );
 
   push('## Summary: ours and the peers', '', summaryTable(results), '', `![Fan-out latency and throughput](${CHART_FILE})`, '');
 
@@ -110,16 +145,24 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
     push(
       '## Fan-out: one job, many subscribers',
       '',
-      `statuscast's connections are half SignalR over WebSockets, half plain SSE (\`GET /jobs/{id}/events\`); the peers' are all WebSockets. **Steady**: ${rate(fan)} events/s, each published when its time comes (open loop), latency from the publisher's timestamp in \`details\` to the client's receipt. **Burst**: as fast as the clients receive, with at most ${results.settings.fanout.windowPerConnection} events per connection in flight (the same flow control for every system). A delivery is one event reaching one client; statuscast's carries \`timeline.event\` and \`status.latest\` in one frame (SignalR) or two SSE events. **Within capacity**: where the steady rate offers more than ${int(SUSTAINED_DELIVERIES_PER_SECOND)} deliveries/s (about half of what this machine writes in a burst at these sizes), a second steady phase at that budget shows the latency without a backlog.`,
+      `statuscast's connections are half SignalR over WebSockets, half plain SSE (\`GET /jobs/{id}/events\`); the peers' are all WebSockets. **Steady**: ${rate(fan)} events/s, each published when its time comes (open loop), latency from the publisher's timestamp in \`details\` to the client's receipt. **Burst**: as fast as the clients receive, with at most ${results.settings.fanout.windowPerConnection} events per connection in flight (the same flow control for every system). A delivery is one event reaching one client; statuscast's carries \`timeline.event\` and \`status.latest\` in one frame (SignalR) or two SSE events. **Same rate, within capacity**: at each size, raw ws runs first and a short search (${results.settings.fanout.rateSearch ? `${results.settings.fanout.rateSearch.probeMs / 1000} s probes, at most ${results.settings.fanout.rateSearch.maxProbes}` : 'short probes'}: doubling, then bisecting) finds the highest steady rate at which it keeps p99 < ${SAME_RATE_P99_MS} ms; then all three systems are measured for a full steady phase at that same offered rate.`,
+      '',
+      ...fan.sizes.flatMap((size) => {
+        const search = runOf(size.runs, 'ws')?.rateSearch;
+        const held = search?.probes.some((p) => p.p99 < search.p99Ms);
+        return search
+          ? [`- ${int(size.connections)} connections: raw ws probes ${search.probes.map((p) => `${p.rate}/s → p99 ${ms(p.p99)} ms`).join(', ')}; same rate ${search.rate} events/s (${int(search.rate * size.connections)} deliveries/s)${held ? '' : ` — no probe held p99 < ${search.p99Ms} ms (a busy machine), so the lowest rate probed`}.`]
+          : [];
+      }),
       '',
       table(
-        ['connections', 'system', 'steady p50 / p99 / max (ms)', 'within capacity: rate, p50 / p99 / max (ms)', 'burst delivered/s', 'server CPU µs per delivery', 'server CPU % (loop busy %)', 'clients CPU %', 'gaps / dups / lost'],
+        ['connections', 'system', 'steady p50 / p99 / max (ms)', 'same rate within capacity: rate, p50 / p99 / max (ms)', 'burst delivered/s', 'server CPU µs per delivery', 'server CPU % (loop busy %)', 'clients CPU %', 'gaps / dups / lost'],
         fan.sizes.flatMap((size) =>
           size.runs.map((run) => [
             int(size.connections),
             SYSTEM_LABEL[run.system]!,
             run.steady ? `${ms(run.steady.latencyMs.p50)} / ${ms(run.steady.latencyMs.p99)} / ${ms(run.steady.latencyMs.max)}` : '—',
-            run.sustained ? `${run.sustained.rate}/s: ${ms(run.sustained.latencyMs.p50)} / ${ms(run.sustained.latencyMs.p99)} / ${ms(run.sustained.latencyMs.max)}` : '(steady rate fits)',
+            run.sustained ? `${run.sustained.rate}/s: ${ms(run.sustained.latencyMs.p50)} / ${ms(run.sustained.latencyMs.p99)} / ${ms(run.sustained.latencyMs.max)}` : '—',
             int(run.burst.deliveredPerSecond),
             String(run.burst.serverCpuUsPerDelivery),
             `${run.burst.server.cpuPercent} (${Math.round(run.burst.server.eventLoopUtilization * 100)})`,
@@ -164,13 +207,14 @@ export function renderDoc(results: BenchResults, resultsFile: string): string {
     push(
       '## Connection capacity',
       '',
-      'Idle connections held open on one server process, each subscribed to one of 100 jobs and proven alive at the end (one event per job must reach every connection). Memory after two forced full GCs, before and after connecting; per connection = the difference divided by the connections. RSS includes what the process holds for each socket (Node and libuv structures, buffers); kernel socket buffers are not in it.',
+      `Idle connections held open on one server process, each subscribed to one of 100 jobs and proven alive at the end (one event per job must reach every connection), at each count asked (${(capacity.counts ?? []).map((c) => `${int(c.requested)}${c.measured === null ? ' (not measurable: open-file limit)' : c.measured < c.requested ? ` (${int(c.measured)} measured: open-file limit)` : ''}`).join(', ') || '—'}). Memory after two forced full GCs, before and after connecting; per connection = the difference divided by the connections. RSS includes what the process holds for each socket (Node and libuv structures, buffers); kernel socket buffers are not in it. The clients run in ${capacity.clientProcesses ?? results.settings.workers} processes over source addresses 127.0.0.2–17. Open files: ${openFilesText(results)}.`,
       '',
       table(
-        ['system', 'transport', 'connections (alive)', 'opened/s', 'RSS after', 'RSS per connection', 'heap per connection', 'external + array buffers per connection'],
+        ['system', 'transport', 'asked', 'connections (alive)', 'opened/s', 'RSS after', 'RSS per connection', 'heap per connection', 'external + array buffers per connection'],
         capacity.runs.map((run) => [
           SYSTEM_LABEL[run.system]!,
           run.kind,
+          int(run.requested),
           `${int(run.opened)} (${int(run.alive)})`,
           int(run.connectionsPerSecond),
           mib(run.loaded.rssBytes),
@@ -301,7 +345,7 @@ function summaryTable(results: BenchResults): string {
     const [o, w, s] = ['statuscast', 'ws', 'socketio'].map((name) => runOf(size.runs, name));
     row(`fan-out ${int(size.connections)}: p99 ms at ${o?.steady?.rate ?? '—'}/s (lower is better)`, o?.steady?.latencyMs.p99, w?.steady?.latencyMs.p99, s?.steady?.latencyMs.p99, ms);
     if (o?.sustained) {
-      row(`fan-out ${int(size.connections)}: p99 ms at ${o.sustained.rate}/s, within capacity`, o.sustained.latencyMs.p99, w?.sustained?.latencyMs.p99, s?.sustained?.latencyMs.p99, ms);
+      row(`fan-out ${int(size.connections)}: p99 ms at ${o.sustained.rate}/s, the rate raw ws holds under ${SAME_RATE_P99_MS} ms`, o.sustained.latencyMs.p99, w?.sustained?.latencyMs.p99, s?.sustained?.latencyMs.p99, ms);
     }
   }
   const many = ok(results.results.manyJobs);
@@ -312,9 +356,9 @@ function summaryTable(results: BenchResults): string {
   }
   const capacity = ok(results.results.capacity);
   if (capacity) {
-    const peer = (system: string) => capacity.runs.find((r) => r.system === system)?.rssPerConnectionKiB;
+    const peer = (system: string, requested: number) => capacity.runs.find((r) => r.system === system && r.requested === requested)?.rssPerConnectionKiB;
     for (const run of capacity.runs.filter((r) => r.system === 'statuscast')) {
-      row(`idle connection, RSS KiB (${run.kind}, ${int(run.alive)} held; lower is better)`, run.rssPerConnectionKiB, peer('ws'), peer('socketio'), (x) => (x === undefined ? '—' : String(x)));
+      row(`idle connection, RSS KiB (${run.kind}, ${int(run.alive)} held; lower is better)`, run.rssPerConnectionKiB, peer('ws', run.requested), peer('socketio', run.requested), (x) => (x === undefined ? '—' : String(x)));
     }
   }
   const storm = ok(results.results.reconnectStorm);
@@ -408,7 +452,7 @@ function limits(results: BenchResults): string[] {
   if (capacity) {
     const sc = capacity.runs.filter((r) => r.system === 'statuscast');
     lines.push(
-      `- **Connection capacity** is bound here by the open-file limit (${capacity.openFileLimit.hard} per process), not by memory: ${sc.map((r) => `${r.kind} ${r.rssPerConnectionKiB} KiB RSS (${r.heapPerConnectionKiB} KiB heap)`).join(', ')} per connection. The heap part is the connection's objects (hub connection, subscription, timers, the HTTP request and response for SSE and long polling); the rest is socket and buffer memory outside the heap. Plain SSE costs about twice a SignalR WebSocket because the HTTP request and response stay alive for the whole stream: \`npx tsx bench/probes/sseSessionMemory.ts\` measures, on a bare Node HTTP server, about 6 KiB of heap for an open SSE response by itself and about 8 KiB more for a better-sse session on it (a Fetch \`Request\`, \`Response\`, \`Headers\` and \`URL\` per session, per-instance closures and a keep-alive interval); express and our stream state make up the rest.`,
+      `- **Connection capacity** is bound here by the open-file limit (${capacity.openFileLimit.hard} per process, the hard limit${capacity.openFiles?.refused ? `; raising it to ${int(capacity.openFiles.wanted)} was refused: without CAP_SYS_RESOURCE a process may not go above its hard limit, whatever nr_open (${int(capacity.openFiles.nrOpen)}) allows` : ''}), not by memory: ${sc.map((r) => `${r.kind} at ${int(r.opened)} ${r.rssPerConnectionKiB} KiB RSS (${r.heapPerConnectionKiB} KiB heap)`).join(', ')} per connection. The heap part is the connection's objects (hub connection, subscription, timers, the HTTP request and response for SSE and long polling); the rest is socket and buffer memory outside the heap. Plain SSE costs about twice a SignalR WebSocket because the HTTP request and response stay alive for the whole stream: \`npx tsx bench/probes/sseSessionMemory.ts\` measures, on a bare Node HTTP server, about 6 KiB of heap for an open SSE response by itself and about 8 KiB more for a better-sse session on it (a Fetch \`Request\`, \`Response\`, \`Headers\` and \`URL\` per session, per-instance closures and a keep-alive interval); express and our stream state make up the rest.`,
     );
   }
   const storm = ok(results.results.reconnectStorm);
@@ -470,10 +514,10 @@ function method(results: BenchResults, resultsFile: string): string[] {
     '- **Latency** is the publisher\'s clock (`details.bench_sent_at`, taken just before the `POST /ingest/status` or the broadcast command) subtracted from the client\'s clock on receipt, on the same machine, in a log-linear histogram (1 % buckets) merged over all clients.',
     '- **Integrity.** Every connection checks that revisions arrive as `r+1, r+2, …`: a jump is a gap, a repeat a duplicate; at the end every connection must hold the last revision published (what is missing is "undelivered"). A bulk counts its entries and checks its range.',
     `- **Flow control in bursts.** At most ${s.fanout.windowPerConnection} events per connection (capped at ${int(s.fanout.windowCap)} deliveries) may be published and not yet received; the workers report what they received every 20 ms. statuscast's bursts are HTTP batches (up to 50 events of one job, or 100 events over many jobs).`,
-    `- **Phases** (this run: ${s.mode}): steady ${s.fanout.steadyMs / 1000} s at ${s.fanout.steadyRate} events/s, burst ${s.fanout.burstMs / 1000} s; many jobs ${s.manyJobs.steadyMs / 1000} s at ${s.manyJobs.steadyRate}/s then ${s.manyJobs.burstMs / 1000} s; ingest ${s.ingest.phaseMs / 1000} s per figure after a warm-up; capacity ${int(s.capacity.connections)} connections asked per transport; storm ${int(s.storm.clients)} clients over ${s.storm.jobs} jobs, ${s.storm.behind} events behind, at most 250 reconnects in flight per worker.`,
+    `- **Phases** (this run: ${s.mode}): steady ${s.fanout.steadyMs / 1000} s at ${s.fanout.steadyRate} events/s, burst ${s.fanout.burstMs / 1000} s; many jobs ${s.manyJobs.steadyMs / 1000} s at ${s.manyJobs.steadyRate}/s then ${s.manyJobs.burstMs / 1000} s; ingest ${s.ingest.phaseMs / 1000} s per figure after a warm-up; capacity ${(s.capacity.counts ?? [(s.capacity as unknown as { connections: number }).connections]).map(int).join(' then ')} connections asked per transport; storm ${int(s.storm.clients)} clients over ${s.storm.jobs} jobs, ${s.storm.behind} events behind, at most 250 reconnects in flight per worker.`,
     "- **Peers' settings.** `ws` 8 without compression; Socket.IO 4.8 WebSocket-only, no compression, connection-state recovery only in the storm (with a 5-minute window; its default is 2).",
     '- **Server figures** come from the server process itself over IPC: CPU time (user + system), event-loop utilization and delay, GC time, RSS sampled every 25 ms, memory after forced GC (`--expose-gc`).',
-    `- **Results file**: \`${resultsFile}\` holds every figure of this page and more (per-transport latency, per-phase server and client statistics).`,
+    `- **Results file**: \`${resultsFile}\` holds every figure of this page and more (per-transport latency, per-phase server and client statistics), and in \`history\` the target figures of the other full runs of bench version ${results.benchVersion ?? 1} (the spread of the targets table). Every run writes its full file to \`bench/results/runs/\` (not committed); only a full run of every scenario replaces the committed \`bench/results/v<version>.json\`, and the bench version goes up when a scenario changes what it measures.`,
     '',
   ];
 }

@@ -9,7 +9,9 @@
 import type { ClientKind } from '../clients/loadClient.ts';
 import { sleep } from '../lib/clock.ts';
 import type { BenchContext } from '../lib/context.ts';
+import { LoadPool } from '../lib/loadPool.ts';
 import { openFileLimit } from '../lib/machine.ts';
+import type { OpenFilesRaise } from '../lib/openFiles.ts';
 import { now } from '../lib/clock.ts';
 import type { MemoryFigures } from '../server/harness.ts';
 import { type SystemUnderTest, startPeer, startStatuscast } from '../lib/systems.ts';
@@ -38,6 +40,12 @@ export interface CapacityRun {
 export interface CapacityResult {
   /** The per-process open-file limit bounds the count: every connection is a socket. */
   readonly openFileLimit: { readonly soft: number; readonly hard: number };
+  /** What the runner tried for that limit (see `bench/lib/openFiles.ts`). */
+  readonly openFiles?: OpenFilesRaise;
+  /** Counts asked for, and what each became under the limit (a count cut to one measured already is skipped). */
+  readonly counts?: readonly { readonly requested: number; readonly measured: number | null }[];
+  /** Load-worker processes that held the client side. */
+  readonly clientProcesses?: number;
   readonly note?: string;
   readonly runs: readonly CapacityRun[];
 }
@@ -54,27 +62,58 @@ const KINDS: readonly { system: 'statuscast' | 'ws' | 'socketio'; kind: ClientKi
 const JOBS = 100;
 /** Sockets the server needs besides the measured connections (pooled HTTP, store, IPC). */
 const FD_MARGIN = 400;
+/** File descriptors a load worker keeps free besides its connections (long polling's second request, pooled HTTP). */
+const WORKER_FD_MARGIN = 2_000;
+
+/** What the capacity scenario wants from the open-file limit: its largest count and the margin. */
+export function wantedOpenFiles(counts: readonly number[]): number {
+  return Math.max(...counts) + FD_MARGIN;
+}
 
 export async function capacity(ctx: BenchContext): Promise<CapacityResult> {
   const limit = openFileLimit();
-  const wanted = ctx.profile.capacity.connections;
-  const possible = Math.min(wanted, limit.hard - FD_MARGIN);
-  let note: string | undefined;
-  if (possible < wanted) {
-    note =
-      `open-file limit ${limit.hard} per process (ulimit -Hn) leaves room for ${possible} connections, not ${wanted}: ` +
-      'raise it (e.g. `ulimit -n 65536` as root, or LimitNOFILE) to measure more';
-    ctx.log(`  ${note}`);
+  const possible = limit.soft - FD_MARGIN;
+  const notes: string[] = [];
+  const counts: { requested: number; measured: number | null }[] = [];
+  for (const requested of ctx.profile.capacity.counts) {
+    const measured = Math.min(requested, possible);
+    const duplicate = counts.some((c) => c.measured === measured);
+    counts.push({ requested, measured: duplicate ? null : measured });
+    if (measured < requested) {
+      notes.push(
+        duplicate
+          ? `${requested.toLocaleString('en-US')} not measured: the open-file limit (${limit.hard} per process, hard) holds ${possible.toLocaleString('en-US')} connections, already measured`
+          : `${requested.toLocaleString('en-US')} asked, ${measured.toLocaleString('en-US')} measured: the open-file limit (${limit.hard} per process, hard) leaves room for ${possible.toLocaleString('en-US')}`,
+      );
+    }
   }
+  if (ctx.openFiles?.refused) notes.push(`raising it to ${ctx.openFiles.wanted} was refused (${ctx.openFiles.refused}); a process needs CAP_SYS_RESOURCE to go above the hard limit`);
+  const note = notes.length ? notes.join('; ') : undefined;
+  if (note) ctx.log(`  ${note}`);
+  const largest = Math.max(0, ...counts.map((c) => c.measured ?? 0));
+  // Each load worker holds its share of the connections, under the same per-process limit.
+  const workersNeeded = Math.max(ctx.pool.workers.length, Math.ceil(largest / Math.max(1_000, limit.soft - WORKER_FD_MARGIN)));
+  const pool = workersNeeded > ctx.pool.workers.length ? await LoadPool.start(workersNeeded, 'capacity-load') : ctx.pool;
   const runs: CapacityRun[] = [];
-  for (const { system, kind } of KINDS) {
-    runs.push(await measure(ctx, system, kind, possible));
+  try {
+    for (const { measured } of counts) {
+      if (measured === null) continue;
+      for (const { system, kind } of KINDS) runs.push(await measure(ctx, pool, system, kind, measured));
+    }
+  } finally {
+    if (pool !== ctx.pool) await pool.stop().catch(() => undefined);
   }
-  return { openFileLimit: limit, ...(note ? { note } : {}), runs };
+  return {
+    openFileLimit: limit,
+    ...(ctx.openFiles ? { openFiles: ctx.openFiles } : {}),
+    counts,
+    clientProcesses: pool.workers.length,
+    ...(note ? { note } : {}),
+    runs,
+  };
 }
 
-async function measure(ctx: BenchContext, system: 'statuscast' | 'ws' | 'socketio', kind: ClientKind, count: number): Promise<CapacityRun> {
-  const { pool } = ctx;
+async function measure(ctx: BenchContext, pool: LoadPool, system: 'statuscast' | 'ws' | 'socketio', kind: ClientKind, count: number): Promise<CapacityRun> {
   const sut: SystemUnderTest = system === 'statuscast' ? await startStatuscast() : await startPeer(system);
   try {
     await pool.resetAll();

@@ -22,6 +22,12 @@ export interface DeliveryPlan {
    * per second than the machine can write: latency within capacity, not queueing.
    */
   readonly sustainedRate?: number;
+  /**
+   * Before the sustained phase, a short search for the highest steady rate at which this
+   * system keeps p99 under `p99Ms` (run on raw ws: its result is the rate every system is
+   * then measured at). The rate found becomes the sustained rate.
+   */
+  readonly rateSearch?: RateSearchPlan;
   /** Skip the steady phase (profiled passes). */
   readonly burstOnly?: boolean;
   /** Profile the server during the burst and return the summary. */
@@ -30,6 +36,25 @@ export interface DeliveryPlan {
   readonly kinds?: readonly ClientKind[];
   /** Extra environment for a statuscast server (another store). */
   readonly env?: Record<string, string>;
+}
+
+export interface RateSearchPlan {
+  /** First rate probed (events/s). */
+  readonly startRate: number;
+  /** Highest rate probed (the publisher's own limit). */
+  readonly maxRate: number;
+  readonly probeMs: number;
+  /** Probes in all (doubling until p99 reaches the bound, then bisecting). */
+  readonly maxProbes: number;
+  readonly p99Ms: number;
+}
+
+export interface RateSearchResult {
+  readonly p99Ms: number;
+  readonly probeMs: number;
+  readonly probes: readonly { readonly rate: number; readonly p50: number; readonly p99: number; readonly deliveredPerSecond: number }[];
+  /** The highest rate probed with p99 under the bound (the lowest probed if none was). */
+  readonly rate: number;
 }
 
 export interface PhaseResult {
@@ -53,6 +78,8 @@ export interface DeliveryResult {
   readonly kinds: readonly ClientKind[];
   readonly connect: { readonly ms: number; readonly failed: number; readonly errors: readonly string[] };
   readonly steady?: PhaseResult & { readonly rate: number; readonly undelivered: number };
+  /** The search for the sustained rate (see `DeliveryPlan.rateSearch`). */
+  readonly rateSearch?: RateSearchResult;
   /** The steady phase again at `sustainedRate` (see `DeliveryPlan`). */
   readonly sustained?: PhaseResult & { readonly rate: number; readonly undelivered: number };
   readonly burst: PhaseResult;
@@ -114,10 +141,10 @@ export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: Del
     let duplicates = 0;
     let undelivered = 0;
     let mismatches = 0;
-    const steadyPhase = async (rate: number): Promise<NonNullable<DeliveryResult['steady']>> => {
+    const steadyPhase = async (rate: number, durationMs = plan.steadyMs, quiet = false): Promise<NonNullable<DeliveryResult['steady']>> => {
       await pool.phase();
       await sut.child.request('phase');
-      const outcome = await publishSteady(sut, plan.keys, rate, plan.steadyMs);
+      const outcome = await publishSteady(sut, plan.keys, rate, durationMs);
       const drained = await pool.finalCheck(finals(), profile.drainTimeoutMs);
       const server = await sut.child.request<PhaseStats>('phaseStats');
       const result = { ...phaseResult(drained, server, outcome.published, outcome.durationMs, outcome.errors), rate, undelivered: drained.undelivered };
@@ -125,7 +152,7 @@ export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: Del
       duplicates += drained.duplicates;
       mismatches += drained.mismatches;
       undelivered += drained.undelivered;
-      ctx.log(
+      if (!quiet) ctx.log(
         `    ${name} steady ${rate}/s: p50 ${drained.latencyMs.p50} ms, p99 ${drained.latencyMs.p99} ms, max ${drained.latencyMs.max} ms, ` +
           `${result.deliveredPerSecond}/s delivered, server CPU ${server.cpuPercent}%`,
       );
@@ -133,7 +160,10 @@ export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: Del
       return result;
     };
     const steady = plan.burstOnly ? undefined : await steadyPhase(plan.steadyRate);
-    const sustained = plan.burstOnly || plan.sustainedRate === undefined ? undefined : await steadyPhase(plan.sustainedRate);
+    const rateSearch = plan.burstOnly || !plan.rateSearch ? undefined : await searchRate(plan.rateSearch, (rate, ms) => steadyPhase(rate, ms, true));
+    if (rateSearch) ctx.log(`    ${name} rate search (p99 < ${rateSearch.p99Ms} ms): ${rateSearch.probes.map((p) => `${p.rate}/s → ${p.p99} ms`).join(', ')}; rate ${rateSearch.rate}/s`);
+    const sustainedRate = rateSearch?.rate ?? plan.sustainedRate;
+    const sustained = plan.burstOnly || sustainedRate === undefined ? undefined : await steadyPhase(sustainedRate);
 
     await pool.phase();
     await sut.child.request('phase');
@@ -169,6 +199,7 @@ export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: Del
       kinds: [...byKind.keys()],
       connect,
       ...(steady ? { steady } : {}),
+      ...(rateSearch ? { rateSearch } : {}),
       ...(sustained ? { sustained } : {}),
       burst,
       integrity: { gaps, duplicates, undelivered, lost: final.lost, mismatches },
@@ -183,4 +214,30 @@ export async function deliveryRun(ctx: BenchContext, name: SystemName, plan: Del
 
 function slowConsumerCounters(values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith('statuscast_slow_consumer')));
+}
+
+/**
+ * The highest steady rate whose p99 stays under the bound: doubling from `startRate` until a
+ * probe misses (or `maxRate`), then bisecting between the last rate that held and the first
+ * that missed, within `maxProbes` short phases in all.
+ */
+async function searchRate(plan: RateSearchPlan, probe: (rate: number, ms: number) => Promise<PhaseResult>): Promise<RateSearchResult> {
+  const probes: { rate: number; p50: number; p99: number; deliveredPerSecond: number }[] = [];
+  const measure = async (rate: number) => {
+    const phase = await probe(rate, plan.probeMs);
+    probes.push({ rate, p50: phase.latencyMs.p50, p99: phase.latencyMs.p99, deliveredPerSecond: phase.deliveredPerSecond });
+    return phase.latencyMs.p99 < plan.p99Ms;
+  };
+  let good = 0;
+  let bad = Number.POSITIVE_INFINITY;
+  let rate = Math.max(1, Math.min(plan.maxRate, Math.round(plan.startRate)));
+  while (probes.length < plan.maxProbes) {
+    if (await measure(rate)) good = rate;
+    else bad = rate;
+    const next = bad === Number.POSITIVE_INFINITY ? Math.min(plan.maxRate, rate * 2) : good === 0 ? Math.floor(rate / 2) : Math.round(Math.sqrt(good * bad));
+    if (next < 1 || next === rate || next === good || next === bad || (bad !== Number.POSITIVE_INFINITY && bad - good <= Math.max(1, good * 0.1))) break;
+    rate = next;
+  }
+  const lowest = Math.min(...probes.map((p) => p.rate));
+  return { p99Ms: plan.p99Ms, probeMs: plan.probeMs, probes, rate: good || lowest };
 }

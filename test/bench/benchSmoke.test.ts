@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../bench/report/results.ts';
-import { statuscastIntegrity } from '../../bench/report/results.ts';
+import { BENCH_VERSION, statuscastIntegrity } from '../../bench/report/results.ts';
+import { checkTargets, TARGET_ROWS, targetFigures } from '../../bench/report/targets.ts';
 import { runTs } from '../support/childProcess.ts';
 
 // Keeps `npm run bench` working: every scenario runs end to end with tiny numbers. It
@@ -29,6 +30,20 @@ describe('npm run bench -- --smoke', () => {
       ? results.results.fanout.sizes[0]!.runs.map((r) => r.system).sort()
       : [];
     expect(systems).toEqual(['socketio', 'statuscast', 'ws']);
+
+    // Bench version 2: the same-rate search on raw ws, capacity at each count asked, the targets table.
+    expect(results.benchVersion).toBe(BENCH_VERSION);
+    const fan = results.results.fanout && 'sizes' in results.results.fanout ? results.results.fanout.sizes[0]! : undefined;
+    const ws = fan?.runs.find((r) => r.system === 'ws');
+    expect(ws?.rateSearch?.probes.length).toBeGreaterThan(0);
+    for (const run of fan?.runs ?? []) expect(run.sustained?.rate, run.system).toBe(ws?.rateSearch?.rate);
+    const capacity = results.results.capacity && 'runs' in results.results.capacity ? results.results.capacity : undefined;
+    expect(new Set(capacity?.runs.map((r) => r.requested)).size).toBe(results.settings.capacity.counts.length);
+    // Every target row is there; the fan-out rows name 1,000–10,000 connections, which a smoke run has not.
+    expect(checkTargets(results)).toHaveLength(TARGET_ROWS.length);
+    expect(Object.keys(targetFigures(results))).toEqual(
+      expect.arrayContaining(['manyJobs.ratio', 'ingest.single', 'ingest.batch', 'capacity.rss.signalr-ws', 'capacity.rss.signalr-lp', 'storm.ms', 'storm.peakRssRatio', 'integrity.faults']),
+    );
 
     const integrity = statuscastIntegrity(results);
     expect(integrity.runs).toBeGreaterThan(0);
