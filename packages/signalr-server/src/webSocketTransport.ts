@@ -21,13 +21,18 @@ interface SocketSender {
   sendFrame(list: readonly Buffer[]): void;
 }
 
+/** Payloads up to this size are framed into one Buffer with their header; larger ones are not copied. */
+const MERGE_LIMIT = 16 * 1024;
+
 /**
- * One text frame (server frames are unmasked), header and payload in one Buffer: a shared
- * frame goes out as one `write` per socket, and its header is built once, not per socket.
+ * One text frame (server frames are unmasked), built once and written to every socket. A
+ * live event's frame is small: header and payload go in one Buffer, one `write` per socket.
+ * A large catch-up stays two Buffers (a corked pair of writes) so that the payload is never
+ * copied, and every socket's queue shares it.
  */
 function textFrame(payload: Buffer): readonly Buffer[] {
   const parts = Sender.frame(payload, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
-  return [parts.length === 1 ? parts[0]! : Buffer.concat(parts)];
+  return parts.length > 1 && payload.length <= MERGE_LIMIT ? [Buffer.concat(parts)] : parts;
 }
 
 /**

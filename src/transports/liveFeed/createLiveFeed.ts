@@ -190,7 +190,7 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
       subscriber.close(null);
       throw error;
     }
-    return { close: () => subscriber.close(null) };
+    return subscriber;
   }
 
   /**

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.ts';
-import type { CloseReason, LiveEvent, Subscription } from '../liveFeed/types.ts';
+import type { CloseReason, JobCatchUp, JobSink, LiveEvent, Subscription } from '../liveFeed/types.ts';
 import type { HubConnectionContext, OutgoingFrame } from '@statuscast/signalr-server';
 import type { SignalRMetrics } from './signalrMetrics.ts';
+import { jobBulkFrame } from './statusFrames.ts';
 
 /**
  * One subscription of one connection (a job, or the feed), as the live feed's sink sees it.
@@ -97,5 +98,18 @@ export class LiveStream {
     this.subscription?.close();
     this.subscription = null;
     this.onEnded(this);
+  }
+}
+
+/**
+ * A job's stream is its own live-feed sink (no sink object and closures per subscription):
+ * each catch-up page goes out as one `timeline.bulk`, and `revision` is where it reached.
+ */
+export class JobLiveStream extends LiveStream implements JobSink {
+  revision = 0;
+
+  catchUp(catchUp: JobCatchUp): void {
+    this.revision = catchUp.toRevision;
+    this.sendCatchUp(jobBulkFrame(catchUp));
   }
 }
