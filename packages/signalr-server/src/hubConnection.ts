@@ -1,7 +1,7 @@
 import type { HubLogger } from './hubLogger.ts';
 import type { CloseOptions, HubConnectionContext, HubDefinition, HubIdentity, OutgoingFrame, TransportKind } from './hubDefinition.ts';
 import { HANDSHAKE_CANCELED, HANDSHAKE_RESPONSE, handshakeErrorFrame, parseHandshake, type Handshake } from './handshake.ts';
-import { ackFrame, closeFrame, isTrackable, MessageType, parseClientMessage, PING_FRAME, ProtocolError, sequenceFrame } from './hubMessages.ts';
+import { ackFrame, closeFrame, isTrackable, MessageType, parseClientMessage, PING_ENCODED, PING_FRAME, ProtocolError, sequenceFrame } from './hubMessages.ts';
 import type { HubServerLimits } from './hubServerOptions.ts';
 import type { HubServerMetrics } from './hubServerMetrics.ts';
 import { InvocationDispatcher, type MethodTable } from './invocationDispatcher.ts';
@@ -236,7 +236,7 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
         this.close({ error: 'Client timeout elapsed without receiving a message from the client.', allowReconnect: true });
         return;
       }
-      if (now - this.lastSentAt >= limits.keepAliveIntervalMs) this.writeRaw(PING_FRAME);
+      if (now - this.lastSentAt >= limits.keepAliveIntervalMs) this.writeRaw(PING_FRAME, PING_ENCODED);
     }
     const ack = this.buffer?.takeAck() ?? null;
     if (ack !== null) this.writeRaw(ackFrame(ack));
@@ -298,9 +298,9 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
     this.close({ error: 'The connection could not keep up with its messages.', allowReconnect: true });
   }
 
-  private writeRaw(text: string): void {
+  private writeRaw(text: string, encoded?: Buffer): void {
     if (this.current === null) return;
-    this.current.write(text);
+    this.current.write(text, encoded);
     this.sentSinceBeat = true;
   }
 
