@@ -27,13 +27,27 @@ export interface Metrics {
   readonly liveTailCacheEvents: Gauge;
   /** Audit chain breaks the service found while appending or serving history, by reason. */
   readonly auditVerifyFailures: Counter<'reason'>;
+  /**
+   * Runs `flush` whenever `messagesSent` or `appendToSend` is read (a scrape, `get()`), before
+   * the values are read. Lets a transport count per delivery in plain numbers and hand them to
+   * prom-client in bulk: a prom-client `inc`/`observe` hashes its labels on every call, which
+   * cost more than the socket write itself at 5,000 deliveries per event.
+   */
+  onCollect(flush: () => void): void;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'statuscast_' });
   const registers = [registry];
+  const flushes: (() => void)[] = [];
+  const collect = () => {
+    for (const flush of flushes) flush();
+  };
   return {
+    onCollect: (flush) => {
+      flushes.push(flush);
+    },
     registry,
     connections: new Gauge({
       name: 'statuscast_connections',
@@ -46,6 +60,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Messages written to clients by transport and target',
       labelNames: ['transport', 'target'],
       registers,
+      collect,
     }),
     appendToSend: new Histogram({
       name: 'statuscast_append_to_send_seconds',
@@ -53,6 +68,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['transport'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
+      collect,
     }),
     slowConsumerCloses: new Counter({
       name: 'statuscast_slow_consumer_closes_total',

@@ -1,7 +1,7 @@
 import type { HubLogger } from './hubLogger.ts';
 import type { CloseOptions, HubConnectionContext, HubDefinition, HubIdentity, OutgoingFrame, TransportKind } from './hubDefinition.ts';
 import { HANDSHAKE_CANCELED, HANDSHAKE_RESPONSE, handshakeErrorFrame, parseHandshake, type Handshake } from './handshake.ts';
-import { ackFrame, closeFrame, isTrackable, MessageType, parseClientMessage, PING_FRAME, ProtocolError, sequenceFrame } from './hubMessages.ts';
+import { ackFrame, closeFrame, isTrackable, MessageType, parseClientMessage, PING_ENCODED, PING_FRAME, ProtocolError, sequenceFrame } from './hubMessages.ts';
 import type { HubServerLimits } from './hubServerOptions.ts';
 import type { HubServerMetrics } from './hubServerMetrics.ts';
 import { InvocationDispatcher, type MethodTable } from './invocationDispatcher.ts';
@@ -46,11 +46,17 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
   private readonly createdAt: number;
   private channelChangedAt: number;
   private lastSentAt: number;
+  /**
+   * Something was written since the last heartbeat. A send sets this instead of reading the
+   * clock (once per delivery, at thousands of connections per event); the heartbeat turns it
+   * into `lastSentAt`, which only the keep-alive reads.
+   */
+  private sentSinceBeat = false;
   private lastReceivedAt: number;
   private readonly reader: RecordReader;
   private readonly sendAllowance: SendAllowance;
   private readonly dispatcher: InvocationDispatcher<TSession>;
-  private readonly logger: HubLogger;
+  private childLogger: HubLogger | null = null;
 
   constructor(private readonly init: HubConnectionInit<TUser, TSession>) {
     this.connectionId = init.connectionId;
@@ -59,10 +65,12 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
     this.createdAt = this.channelChangedAt = this.lastSentAt = this.lastReceivedAt = init.now;
     this.reader = new RecordReader(init.limits.maxMessageBytes);
     this.sendAllowance = new SendAllowance(init.limits.maxSendBufferBytes);
-    this.logger = init.logger.child({ connectionId: init.connectionId });
-    this.dispatcher = new InvocationDispatcher(
-      init.methods, init.limits.maxInvocationsPerSecond, (frame) => this.send(frame), this.logger, init.metrics, init.now,
-    );
+    this.dispatcher = new InvocationDispatcher(init.methods, init.limits.maxInvocationsPerSecond, this, init.metrics, init.now);
+  }
+
+  /** The connection's logger, made on first use: an idle connection never logs, and a child logger per connection costs memory at 20,000 connections. */
+  get logger(): HubLogger {
+    return (this.childLogger ??= this.init.logger.child({ connectionId: this.connectionId }));
   }
 
   get identity(): HubIdentity<TUser> {
@@ -155,8 +163,9 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
     const channel = this.current;
     if (channel === null) return; // stateful and between sockets: the replay delivers it
     channel.write(frame.text, frame.encoded);
-    this.lastSentAt = Date.now();
-    for (const target of frame.targets) this.init.metrics.messageSent(channel.kind, target);
+    this.sentSinceBeat = true;
+    const targets = frame.targets;
+    for (let i = 0; i < targets.length; i++) this.init.metrics.messageSent(channel.kind, targets[i]!);
     if (!this.sendAllowance.check(channel.pendingBytes, frame.text.length)) this.dropSlowConsumer('send buffer full');
   }
 
@@ -193,6 +202,10 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
   /** Heartbeat: timeouts, token expiry, keep-alive pings and stateful-reconnect Acks. */
   tick(now: number): void {
     const limits = this.init.limits;
+    if (this.sentSinceBeat) {
+      this.sentSinceBeat = false;
+      this.lastSentAt = now;
+    }
     if (this.disposedAt !== null) {
       if (now - this.disposedAt >= limits.disconnectTimeoutMs) this.releaseToken();
       return;
@@ -223,7 +236,7 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
         this.close({ error: 'Client timeout elapsed without receiving a message from the client.', allowReconnect: true });
         return;
       }
-      if (now - this.lastSentAt >= limits.keepAliveIntervalMs) this.writeRaw(PING_FRAME);
+      if (now - this.lastSentAt >= limits.keepAliveIntervalMs) this.writeRaw(PING_FRAME, PING_ENCODED);
     }
     const ack = this.buffer?.takeAck() ?? null;
     if (ack !== null) this.writeRaw(ackFrame(ack));
@@ -285,10 +298,10 @@ export class HubConnection<TUser, TSession> implements HubConnectionContext<TUse
     this.close({ error: 'The connection could not keep up with its messages.', allowReconnect: true });
   }
 
-  private writeRaw(text: string): void {
+  private writeRaw(text: string, encoded?: Buffer): void {
     if (this.current === null) return;
-    this.current.write(text);
-    this.lastSentAt = Date.now();
+    this.current.write(text, encoded);
+    this.sentSinceBeat = true;
   }
 
   private dispose(reason: string): void {

@@ -117,6 +117,8 @@ export function completionFrame(invocationId: string, outcome: { result?: unknow
 }
 
 export const PING_FRAME = frameMessage(JSON.stringify({ type: MessageType.Ping }));
+/** `PING_FRAME` as UTF-8, shared: the heartbeat pings idle connections in one pass, framed once. */
+export const PING_ENCODED = Buffer.from(PING_FRAME, 'utf8');
 
 export function closeFrame(options: { error?: string | undefined; allowReconnect?: boolean | undefined }): string {
   const message: Record<string, unknown> = { type: MessageType.Close };

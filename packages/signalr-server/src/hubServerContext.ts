@@ -54,6 +54,12 @@ export function createHubServerContext<TUser, TSession>(options: HubServerOption
     if (set.size === 0) negotiatedBy.delete(userId);
   }
 
+  /** One function for every connection (not a closure per connection). */
+  function release(connection: HubConnection<TUser, TSession>): void {
+    forget(connection);
+    registry.remove(connection);
+  }
+
   return {
     path: normalizeHubPath(options.path),
     transports: options.transports ?? ['WebSockets', 'ServerSentEvents', 'LongPolling'],
@@ -80,10 +86,7 @@ export function createHubServerContext<TUser, TSession>(options: HubServerOption
         logger,
         metrics,
         now: Date.now(),
-        release: (released) => {
-          forget(released);
-          registry.remove(released);
-        },
+        release,
       });
       registry.add(connection);
       let set = negotiatedBy.get(identity.userId);

@@ -16,6 +16,12 @@ export function methodTable<TSession>(methods: Readonly<Record<string, HubMethod
  * invocation that has an id with exactly one Completion. Rejections that need no method run
  * (rate limit, unknown method, streaming) are answered at once.
  */
+/** Where a dispatcher sends its Completions and logs (its connection). */
+export interface InvocationOwner {
+  send(frame: OutgoingFrame): void;
+  readonly logger: HubLogger;
+}
+
 export class InvocationDispatcher<TSession> {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
@@ -25,8 +31,7 @@ export class InvocationDispatcher<TSession> {
   constructor(
     private readonly methods: MethodTable<TSession>,
     private readonly maxPerSecond: number,
-    private readonly send: (frame: OutgoingFrame) => void,
-    private readonly logger: HubLogger,
+    private readonly owner: InvocationOwner,
     private readonly metrics: HubServerMetrics,
     now: number,
   ) {
@@ -70,13 +75,13 @@ export class InvocationDispatcher<TSession> {
       this.metrics.invocation(name, 'error');
     }
     if (message.invocationId !== undefined && !this.stopped) {
-      this.send({ text: this.completion(message.invocationId, outcome, name), messageCount: 1, targets: [] });
+      this.owner.send({ text: this.completion(message.invocationId, outcome, name), messageCount: 1, targets: [] });
     }
     for (const callback of callbacks) {
       try {
         callback();
       } catch (error) {
-        this.logger.error({ err: error, method: name }, 'afterCompletion callback failed');
+        this.owner.logger.error({ err: error, method: name }, 'afterCompletion callback failed');
       }
     }
   }
@@ -92,13 +97,13 @@ export class InvocationDispatcher<TSession> {
 
   private describe(error: unknown, name: string): string {
     if (error instanceof HubError) return error.message;
-    this.logger.error({ err: error, method: name }, 'hub method failed');
+    this.owner.logger.error({ err: error, method: name }, 'hub method failed');
     return `An unexpected error occurred invoking '${name}' on the server.`;
   }
 
   private reject(message: InvocationMessage, label: string, outcome: InvocationOutcome, error: string): void {
     this.metrics.invocation(label, outcome);
     if (message.invocationId === undefined) return;
-    this.send({ text: completionFrame(message.invocationId, { error }), messageCount: 1, targets: [] });
+    this.owner.send({ text: completionFrame(message.invocationId, { error }), messageCount: 1, targets: [] });
   }
 }

@@ -82,24 +82,31 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
 
   function dispatch(event: LiveEvent): void {
     const subscribers = jobSubscribers.get(event.jobId);
-    if (subscribers) for (const subscriber of subscribers) guarded(() => subscriber.offer(event), subscriber);
-    for (const subscriber of feedSubscribers) guarded(() => subscriber.offer(event), subscriber);
+    if (subscribers) offerEach(subscribers, event);
+    if (feedSubscribers.size > 0) offerEach(feedSubscribers, event);
+  }
+
+  /** Runs once per delivery: no closure or other allocation per subscriber. */
+  function offerEach(subscribers: ReadonlySet<JobSubscriber | FeedSubscriber>, event: LiveEvent): void {
+    for (const subscriber of subscribers) {
+      try {
+        subscriber.offer(event);
+      } catch (error) {
+        failed(subscriber, error);
+      }
+    }
   }
 
   /**
    * A transport's failure must not stop delivery to everyone else. The subscriber is closed
    * with a reason, so its transport ends the client's stream and the client resumes.
    */
-  function guarded(deliver: () => void, subscriber: JobSubscriber | FeedSubscriber): void {
+  function failed(subscriber: JobSubscriber | FeedSubscriber, error: unknown): void {
+    logger.error({ err: error }, 'a live-feed subscriber failed; closing it');
     try {
-      deliver();
-    } catch (error) {
-      logger.error({ err: error }, 'a live-feed subscriber failed; closing it');
-      try {
-        subscriber.close('delivery-failed');
-      } catch (closeError) {
-        logger.error({ err: closeError }, 'a live-feed subscriber failed to close');
-      }
+      subscriber.close('delivery-failed');
+    } catch (closeError) {
+      logger.error({ err: closeError }, 'a live-feed subscriber failed to close');
     }
   }
 
@@ -183,7 +190,7 @@ export function createLiveFeed(options: LiveFeedOptions): RunningLiveFeed {
       subscriber.close(null);
       throw error;
     }
-    return { close: () => subscriber.close(null) };
+    return subscriber;
   }
 
   /**

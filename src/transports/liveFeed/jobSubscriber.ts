@@ -1,11 +1,12 @@
-import type { CloseReason, JobCatchUp, JobSink, LiveEvent } from './types.ts';
+import type { CloseReason, JobCatchUp, JobSink, LiveEvent, Subscription } from './types.ts';
 
 /**
  * One subscriber of one job: buffers live events while its catch-up read runs, then
  * delivers each revision exactly once, in order. The buffer is bounded; a subscriber whose
  * catch-up cannot keep up with the live rate is closed and resumes by revision.
+ * It is also the subscription its caller holds (`close()`), so an idle subscriber is one object.
  */
-export class JobSubscriber {
+export class JobSubscriber implements Subscription {
   #phase: 'catching-up' | 'live' | 'closed' = 'catching-up';
   #pending: LiveEvent[] = [];
   #last: number;
@@ -66,7 +67,8 @@ export class JobSubscriber {
     for (const event of pending) this.#deliver(event);
   }
 
-  close(reason: CloseReason | null): void {
+  /** `null` (the default): the caller unsubscribed, so its sink is not told. */
+  close(reason: CloseReason | null = null): void {
     if (this.#phase === 'closed') return;
     this.#phase = 'closed';
     this.#pending = [];

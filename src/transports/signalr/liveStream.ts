@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.ts';
-import type { CloseReason, LiveEvent, Subscription } from '../liveFeed/types.ts';
+import type { CloseReason, JobCatchUp, JobSink, LiveEvent, Subscription } from '../liveFeed/types.ts';
 import type { HubConnectionContext, OutgoingFrame } from '@statuscast/signalr-server';
 import type { SignalRMetrics } from './signalrMetrics.ts';
+import { jobBulkFrame } from './statusFrames.ts';
 
 /**
  * One subscription of one connection (a job, or the feed), as the live feed's sink sees it.
@@ -17,8 +18,12 @@ export class LiveStream {
   /** Set when the feed closed the stream before its catch-up (SubscribeFeed reports it). */
   earlyCloseReason: CloseReason | null = null;
   private caughtUp = false;
-  /** Aborted when the stream ends, so that a catch-up read in progress stops early. */
-  private readonly abort = new AbortController();
+  /**
+   * Aborted when the stream ends, so that a catch-up read in progress stops early. Dropped
+   * once the subscription is attached (its `close` does the job from then on): an idle
+   * connection holds no controller, signal or listener.
+   */
+  private abort: AbortController | null = new AbortController();
 
   constructor(
     private readonly connection: HubConnectionContext<Principal>,
@@ -32,8 +37,10 @@ export class LiveStream {
     return this.ended;
   }
 
+  /** For the subscribe call, made before `attach`. */
   get signal(): AbortSignal {
-    return this.abort.signal;
+    if (this.ended) return AbortSignal.abort();
+    return (this.abort ??= new AbortController()).signal;
   }
 
   sendCatchUp(frame: OutgoingFrame | null): void {
@@ -48,7 +55,7 @@ export class LiveStream {
       return;
     }
     this.connection.send(this.frameOf(event));
-    this.metrics.observeLatency(this.connection.transport, event.recordedAtMs);
+    this.metrics.observeLatency(this.connection.transport, event);
   }
 
   /** The subscribing invocation completed: deliver what was held and go live. */
@@ -76,16 +83,33 @@ export class LiveStream {
   /** Hands over the live-feed subscription; closes it at once if the stream already ended. */
   attach(subscription: Subscription): void {
     if (this.ended) subscription.close();
-    else this.subscription = subscription;
+    else {
+      this.subscription = subscription;
+      this.abort = null;
+    }
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
     this.held = null;
-    this.abort.abort();
+    this.abort?.abort();
+    this.abort = null;
     this.subscription?.close();
     this.subscription = null;
     this.onEnded(this);
+  }
+}
+
+/**
+ * A job's stream is its own live-feed sink (no sink object and closures per subscription):
+ * each catch-up page goes out as one `timeline.bulk`, and `revision` is where it reached.
+ */
+export class JobLiveStream extends LiveStream implements JobSink {
+  revision = 0;
+
+  catchUp(catchUp: JobCatchUp): void {
+    this.revision = catchUp.toRevision;
+    this.sendCatchUp(jobBulkFrame(catchUp));
   }
 }

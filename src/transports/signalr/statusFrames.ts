@@ -5,17 +5,45 @@ import type { JobCatchUp, LiveEvent } from '../liveFeed/types.ts';
 const LIVE_TARGETS = ['timeline.event', 'status.latest'] as const;
 const BULK_TARGET = 'timeline.bulk';
 
-const jobFrames = new WeakMap<LiveEvent, OutgoingFrame>();
-const feedFrames = new WeakMap<LiveEvent, OutgoingFrame>();
+/**
+ * Frames memoized per event. A fan-out asks for the same event once per recipient in a row,
+ * so the event asked for last is checked before the `WeakMap`.
+ */
+class FrameMemo {
+  private readonly frames = new WeakMap<LiveEvent, OutgoingFrame>();
+  private lastEvent: LiveEvent | null = null;
+  private lastFrame: OutgoingFrame | null = null;
+
+  constructor(private readonly text: (event: LiveEvent) => string) {}
+
+  frameOf(event: LiveEvent): OutgoingFrame {
+    if (event === this.lastEvent) return this.lastFrame!;
+    let frame = this.frames.get(event);
+    if (frame === undefined) {
+      const built = this.text(event);
+      frame = { text: built, messageCount: 2, targets: LIVE_TARGETS, encoded: Buffer.from(built, 'utf8') };
+      this.frames.set(event, frame);
+    }
+    this.lastEvent = event;
+    this.lastFrame = frame;
+    return frame;
+  }
+}
+
+const jobFrames = new FrameMemo((event) =>
+  invocationFrame('timeline.event', event.timelineEventJson) + invocationFrame('status.latest', event.statusLatestJson),
+);
+const feedFrames = new FrameMemo((event) => {
+  const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
+  return invocationFrame('timeline.event', withPosition) + invocationFrame('status.latest', event.statusLatestJson);
+});
 
 /**
  * A live event for job subscribers: `timeline.event` then `status.latest`, in one chunk.
  * Built and encoded once per event (memoized on the event) and shared by every connection.
  */
 export function jobLiveFrame(event: LiveEvent): OutgoingFrame {
-  return sharedFrame(jobFrames, event, () =>
-    invocationFrame('timeline.event', event.timelineEventJson) + invocationFrame('status.latest', event.statusLatestJson),
-  );
+  return jobFrames.frameOf(event);
 }
 
 /**
@@ -23,20 +51,7 @@ export function jobLiveFrame(event: LiveEvent): OutgoingFrame {
  * carries the event's store `position`, the feed's resume point (like the SSE feed's `id:`).
  */
 export function feedLiveFrame(event: LiveEvent): OutgoingFrame {
-  return sharedFrame(feedFrames, event, () => {
-    const withPosition = `${event.timelineEventJson.slice(0, -1)},"position":${JSON.stringify(event.positionText)}}`;
-    return invocationFrame('timeline.event', withPosition) + invocationFrame('status.latest', event.statusLatestJson);
-  });
-}
-
-function sharedFrame(cache: WeakMap<LiveEvent, OutgoingFrame>, event: LiveEvent, text: () => string): OutgoingFrame {
-  let frame = cache.get(event);
-  if (frame === undefined) {
-    const built = text();
-    frame = { text: built, messageCount: 2, targets: LIVE_TARGETS, encoded: Buffer.from(built, 'utf8') };
-    cache.set(event, frame);
-  }
-  return frame;
+  return feedFrames.frameOf(event);
 }
 
 function bulkMessage(jobId: string, events: readonly LiveEvent[], fromRevision: number, toRevision: number): string {

@@ -7,10 +7,10 @@ import type { StreamAccessPolicy } from '../streamAccess.ts';
 import type { QuotaLease, UserQuota } from '../userQuota.ts';
 import { HubError, type HubCall, type HubConnectionContext, type HubDefinition, type OutgoingFrame } from '@statuscast/signalr-server';
 import { subscribeArguments, subscribeFeedArguments, unsubscribeArguments } from './hubArguments.ts';
-import { LiveStream } from './liveStream.ts';
+import { JobLiveStream, LiveStream } from './liveStream.ts';
 import type { SignalRMetrics } from './signalrMetrics.ts';
 import { FEED_KEY, jobKey, StatusHubSession } from './statusHubSession.ts';
-import { feedBulkFrame, feedLiveFrame, jobBulkFrame, jobLiveFrame } from './statusFrames.ts';
+import { feedBulkFrame, feedLiveFrame, jobLiveFrame } from './statusFrames.ts';
 
 export interface StatusHubDeps {
   readonly liveFeed: LiveFeed;
@@ -38,14 +38,20 @@ const NOT_FOUND = 'not found';
  * the live feed. Membership comes only from these calls, bounded by the stream token's groups.
  */
 export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, Session> {
-  function openStream(session: Session, key: string, frameOf: (event: Parameters<typeof jobLiveFrame>[0]) => OutgoingFrame, call: HubCall): LiveStream {
+  function openStream<S extends LiveStream>(
+    session: Session,
+    key: string,
+    kind: new (...args: ConstructorParameters<typeof LiveStream>) => S,
+    frameOf: (event: Parameters<typeof jobLiveFrame>[0]) => OutgoingFrame,
+    call: HubCall,
+  ): S {
     // A resubscription replaces the old stream: its place in the quota is freed first.
     session.subscriptions.remove(key);
     const lease = deps.quota.addSubscription(session.connection.identity.userId);
     if (lease === null) {
       throw new HubError(`Subscription limit reached: at most ${deps.quota.limits.maxSubscriptionsPerUser} for one user on this server.`);
     }
-    const stream = new LiveStream(session.connection, frameOf, deps.metrics, deps.logger, (ended) => {
+    const stream = new kind(session.connection, frameOf, deps.metrics, deps.logger, (ended) => {
       lease.release();
       session.subscriptions.forget(key, ended);
     });
@@ -88,17 +94,10 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
         const principal = session.connection.identity.user;
         const grant = await checked('Subscribe', () => deps.access.job(principal, jobId));
         const afterRevision = await checked('Subscribe', () => deps.access.jobResume(grant, requested, 'after_revision'));
-        const stream = openStream(session, jobKey(jobId), jobLiveFrame, call);
-        let revision = afterRevision ?? 0;
-        await follow(stream, () => deps.liveFeed.subscribeJob(jobId, afterRevision, {
-          catchUp(catchUp) {
-            revision = catchUp.toRevision;
-            stream.sendCatchUp(jobBulkFrame(catchUp));
-          },
-          live: (event) => stream.live(event),
-          closed: (reason) => stream.closed(reason),
-        }, stream.signal), { job_id: jobId });
-        return { job_id: jobId, revision };
+        const stream = openStream(session, jobKey(jobId), JobLiveStream, jobLiveFrame, call);
+        stream.revision = afterRevision ?? 0;
+        await follow(stream, () => deps.liveFeed.subscribeJob(jobId, afterRevision, stream, stream.signal), { job_id: jobId });
+        return { job_id: jobId, revision: stream.revision };
       },
 
       /** `Unsubscribe(job_id)`: stops the job's events on this connection; idempotent. */
@@ -114,7 +113,7 @@ export function createStatusHub(deps: StatusHubDeps): HubDefinition<Principal, S
         const scope = await checked('SubscribeFeed', () => deps.access.feed(principal));
         const after = await checked('SubscribeFeed', () => deps.access.feedResume(requested, 'after_position'));
         session.subscriptions.ensureRoomFor(FEED_KEY);
-        const stream = openStream(session, FEED_KEY, feedLiveFrame, call);
+        const stream = openStream(session, FEED_KEY, LiveStream, feedLiveFrame, call);
         let head: GlobalPosition | null = after;
         await follow(stream, () => deps.liveFeed.subscribeFeed(scope, after, {
           catchUp(events, reached) {
