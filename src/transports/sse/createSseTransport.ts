@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EventBuffer, type Session, createSession } from 'better-sse';
+import { type EventBuffer, NodeHttp1Connection, createSession } from 'better-sse';
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -85,7 +85,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     #subscription: Subscription | undefined;
     #expiry: NodeJS.Timeout | undefined;
     #ended = false;
-    #session: Session | undefined;
+    #open = false;
     /** Aborted when the stream ends, so a catch-up read in progress stops early. */
     readonly #abort = new AbortController();
 
@@ -114,15 +114,29 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       return this.#ended;
     }
 
+    /**
+     * better-sse writes the head and `retry:`; then the session is let go. Every later frame
+     * arrives encoded and goes to the response directly, so an idle stream keeps no session
+     * (a Fetch Request, Response, Headers and URL, an EventBuffer and their closures: ~8 KiB
+     * each, `bench/probes/sseSessionMemory.ts`). The body is close-delimited rather than
+     * chunked (`Connection: close`): a stream only ends with its connection anyway, and each
+     * write is then one socket write instead of a corked chunk header, data and trailer.
+     */
     async open(req: IncomingMessage): Promise<void> {
       if (this.#ended) return;
-      this.#session = await createSession(req, this.res, {
+      this.res.useChunkedEncodingByDefault = false;
+      const connection = new NodeHttp1Connection(req, this.res, {
+        headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+      });
+      await createSession(connection, {
         retry: options.retryMs ?? 2000,
         keepAlive: null,
         // Resume points are parsed and validated by the route, not taken on trust here.
         trustClientEventId: false,
-        headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' },
       });
+      // Detaches the session's close listeners from req and res: nothing refers to it after this.
+      connection.cleanup();
+      this.#open = true;
       if (isGone(this.res)) this.#cleanup();
     }
 
@@ -132,11 +146,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     }
 
     write(frame: EventBuffer | Buffer): void {
-      if (this.#ended || this.#session === undefined) return;
-      // Shared live frames arrive encoded; better-sse would only turn them back into a
-      // string for `res.write`, so they go to the response directly (same order, same stream).
-      if (Buffer.isBuffer(frame)) this.res.write(frame);
-      else void this.#session.batch(frame);
+      if (this.#ended || !this.#open) return;
+      this.res.write(Buffer.isBuffer(frame) ? frame : frame.read());
       if (this.res.writableLength > maxBuffered) {
         slowCloses.inc();
         logger.info({ transport: TRANSPORT, buffered: this.res.writableLength }, 'closing a slow SSE consumer');
