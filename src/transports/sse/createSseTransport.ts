@@ -8,6 +8,7 @@ import type { CloseReason, LiveEvent, LiveFeed, Subscription } from '../liveFeed
 import type { FeedScope } from '../streamAccess.ts';
 import { type QuotaLease, UserQuota } from '../userQuota.ts';
 import { TooManyRequestsError } from '../../errors.ts';
+import { deliveryMetrics } from './deliveryMetrics.ts';
 import { feedEventFrame, feedResetFrame, jobBulkFrame, jobEventFrame, positionFrame } from './sseFrames.ts';
 
 export interface SseTransportOptions {
@@ -62,9 +63,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const connections = metrics.connections.labels(TRANSPORT);
-  const latency = metrics.appendToSend.labels(TRANSPORT);
-  const sentTimeline = metrics.messagesSent.labels(TRANSPORT, 'timeline.event');
-  const sentLatest = metrics.messagesSent.labels(TRANSPORT, 'status.latest');
+  const deliveries = deliveryMetrics(metrics, TRANSPORT);
   const sentBulk = metrics.messagesSent.labels(TRANSPORT, 'timeline.bulk');
   const slowCloses = metrics.slowConsumerCloses.labels(TRANSPORT);
   const streams = new Set<Stream>();
@@ -126,7 +125,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       if (this.#ended) return;
       this.res.useChunkedEncodingByDefault = false;
       const connection = new NodeHttp1Connection(req, this.res, {
-        headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+        // better-sse defaults to `Connection: keep-alive`, which a close-delimited body must not claim.
+        headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'close' },
       });
       await createSession(connection, {
         retry: options.retryMs ?? 2000,
@@ -158,9 +158,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     live(event: LiveEvent, frame: Buffer): void {
       if (this.#ended) return;
       this.write(frame);
-      sentTimeline.inc();
-      sentLatest.inc();
-      latency.observe((Date.now() - event.recordedAtMs) / 1000);
+      deliveries.delivered(event);
     }
 
     closed(reason: CloseReason): void {
