@@ -85,8 +85,12 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     #expiry: NodeJS.Timeout | undefined;
     #ended = false;
     #open = false;
-    /** Aborted when the stream ends, so a catch-up read in progress stops early. */
-    readonly #abort = new AbortController();
+    /**
+     * Aborted when the stream ends, so a catch-up read in progress stops early. Let go once
+     * the stream follows its subscription (closing that ends it then): an idle stream keeps
+     * no controller, signal and listener.
+     */
+    #abort: AbortController | undefined = new AbortController();
 
     constructor(
       private readonly res: ServerResponse,
@@ -105,8 +109,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       if (isGone(res)) this.#cleanup();
     }
 
-    get signal(): AbortSignal {
-      return this.#abort.signal;
+    get signal(): AbortSignal | undefined {
+      return this.#abort?.signal;
     }
 
     get ended(): boolean {
@@ -143,6 +147,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     follow(subscription: Subscription): void {
       if (this.#ended) subscription.close();
       else this.#subscription = subscription;
+      this.#abort = undefined;
     }
 
     write(frame: EventBuffer | Buffer): void {
@@ -183,7 +188,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       connections.dec();
       for (const lease of this.leases) lease.release();
       clearTimeout(this.#expiry);
-      this.#abort.abort();
+      this.#abort?.abort();
       this.#subscription?.close();
     }
   }
