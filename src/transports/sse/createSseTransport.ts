@@ -46,6 +46,7 @@ export interface SseTransport {
 }
 
 const TRANSPORT = 'sse';
+const EXPIRY_SWEEP_MS = 1000;
 
 /** Whether the client of `res` is already gone (it may vanish during auth or the catch-up read). */
 function isGone(res: ServerResponse): boolean {
@@ -76,13 +77,36 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
   }
 
   /**
+   * Streams whose token expires, and one timer for all of them (not a timer per stream):
+   * each second it ends the streams whose token has expired, so a stream outlives its
+   * token by less than a second.
+   */
+  const expiring = new Map<Stream, number>();
+  let expirySweep: NodeJS.Timeout | undefined;
+
+  function sweepExpired(): void {
+    const now = Date.now();
+    for (const [stream, expiresAt] of expiring) if (expiresAt <= now) stream.end();
+  }
+
+  function expireAt(stream: Stream, expiresAt: number): void {
+    expiring.set(stream, expiresAt);
+    expirySweep ??= setInterval(sweepExpired, EXPIRY_SWEEP_MS).unref();
+  }
+
+  function forgetExpiry(stream: Stream): void {
+    if (!expiring.delete(stream) || expiring.size > 0) return;
+    clearInterval(expirySweep);
+    expirySweep = undefined;
+  }
+
+  /**
    * One open event stream and everything that must be undone when it ends. It is torn down
    * by whichever comes first: the socket closing (at any moment, even before the stream
    * opened), the token expiring, the live feed giving up, or shutdown.
    */
   class Stream {
     #subscription: Subscription | undefined;
-    #expiry: NodeJS.Timeout | undefined;
     #ended = false;
     #open = false;
     /**
@@ -103,8 +127,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       res.once('close', () => this.#cleanup());
       if (principal.expiresAt) {
         // The client re-negotiates for a fresh token when its stream ends (contract §2).
-        const remaining = Math.max(0, principal.expiresAt.getTime() - Date.now());
-        this.#expiry = setTimeout(() => this.end(), Math.min(remaining, 2 ** 31 - 1));
+        expireAt(this, principal.expiresAt.getTime());
       }
       if (isGone(res)) this.#cleanup();
     }
@@ -187,7 +210,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       }
       connections.dec();
       for (const lease of this.leases) lease.release();
-      clearTimeout(this.#expiry);
+      forgetExpiry(this);
       this.#abort?.abort();
       this.#subscription?.close();
     }
