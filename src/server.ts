@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.ts';
 import { devModeHostCheck, devModeHostGuard } from './api/devHostCheck.ts';
@@ -11,6 +12,7 @@ import { eventsRoutes } from './api/routes/events.ts';
 import { historyRoutes } from './api/routes/history.ts';
 import { ingestRoutes } from './api/routes/ingest.ts';
 import { jobsRoutes } from './api/routes/jobs.ts';
+import { streamRequests } from './api/streamRequests.ts';
 import { negotiateRoutes } from './api/routes/negotiate.ts';
 import { operationsRoutes } from './api/routes/operations.ts';
 import { webRoutes } from './api/routes/web.ts';
@@ -38,7 +40,7 @@ import { createLease } from './store/createLease.ts';
 import type { EventStore } from './store/eventStore.ts';
 import { createJobCommandHandler } from './store/handleJobCommands.ts';
 import { type JobDirectory, createJobDirectory } from './store/jobDirectory.ts';
-import { embeddedHubEndpoint } from './transports/hubEndpoint.ts';
+import { HUB_PATH, embeddedHubEndpoint } from './transports/hubEndpoint.ts';
 import { type LiveFeedOptions, type RunningLiveFeed, createLiveFeed } from './transports/liveFeed/index.ts';
 import { type AzureSignalRTuning, createAzureSignalR, parseAzureSignalRConnectionString } from './transports/signalr/azure/index.ts';
 import { createSignalRHub, type SignalRHub, type SignalRHubLimits } from './transports/signalr/index.ts';
@@ -66,6 +68,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly httpServer: Server;
+  /** The express app: every route (the stream routes too, though their exact paths are served before it). */
+  readonly app: Express;
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -202,7 +206,17 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       webRoutes({ config, hubClientEndpoint: azureConnection?.clientEndpoint }),
     ],
   });
-  const httpServer = createServer(app);
+  // Stream requests skip express (see streamRequests.ts); everything else goes through it.
+  const httpServer = createServer(
+    streamRequests({
+      logger,
+      corsOrigins: config.corsOrigins,
+      ...(hostAllowed && { hostAllowed }),
+      events: { authenticator, access, sse },
+      hub: { path: HUB_PATH, handleRequest: signalr.handleRequest },
+      fallback: app,
+    }),
+  );
   signalr.attach(httpServer);
 
   await liveFeed.start();
@@ -250,6 +264,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     url,
     port,
     httpServer,
+    app,
     config,
     logger,
     metrics,

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { StreamDeletedError } from '../store/eventStore.ts';
@@ -54,6 +55,21 @@ export function sendProblem(res: Response, error: unknown): void {
   if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="statuscast"');
   if (problem.status === 503) res.setHeader('Retry-After', '1');
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+}
+
+/**
+ * The same answer on a bare node response (the stream requests served before express),
+ * byte for byte what `sendProblem` writes.
+ */
+export function writeProblem(res: ServerResponse, error: unknown): void {
+  const problem = toProblem(error);
+  const body = JSON.stringify(problem);
+  res.statusCode = problem.status;
+  if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="statuscast"');
+  if (problem.status === 503) res.setHeader('Retry-After', '1');
+  res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** Translates body-parser failures (broken JSON, too large, wrong charset) into our errors. */

@@ -110,6 +110,10 @@ describe('dev mode answers only to loopback names (DNS rebinding)', () => {
     expect(await withHost('attacker.example', '/config.json')).toBe(403);
     expect(await withHost('attacker.example', '/dev/tokens', 'POST')).toBe(403);
     expect(await withHost('attacker.example:3000', '/hubs/status/negotiate?negotiateVersion=1', 'POST')).toBe(403);
+    // The stream paths are served before express (src/api/streamRequests.ts): the same guard.
+    expect(await withHost('attacker.example', '/events')).toBe(403);
+    expect(await withHost('attacker.example', '/jobs/job-1/events')).toBe(403);
+    expect(await withHost('attacker.example', '/hubs/status?id=x')).toBe(403);
   });
 
   it('serves loopback names and IP literals', async () => {

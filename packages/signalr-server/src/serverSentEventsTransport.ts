@@ -5,6 +5,24 @@ import { respond, type HttpRejection } from './httpResponses.ts';
 import { checkTransportRequest, type HubServerContext } from './hubServerContext.ts';
 import type { TransportChannel } from './transportChannel.ts';
 
+let lastChunk: string | undefined;
+let lastFrame: Buffer = Buffer.alloc(0);
+
+/**
+ * One event per chunk: the client parses each event's data as whole messages. JSON never
+ * holds a raw line break, but a multi-line payload needs one data line each. A message
+ * sent to many connections arrives as the same string: it is framed and encoded once
+ * (the last frame is kept), not once per connection.
+ */
+function eventFrame(chunk: string): Buffer {
+  if (chunk !== lastChunk) {
+    const data = chunk.includes('\n') ? chunk.split(/\r?\n/).join('\r\ndata: ') : chunk;
+    lastFrame = Buffer.from(`data: ${data}\r\n\r\n`, 'utf8');
+    lastChunk = chunk;
+  }
+  return lastFrame;
+}
+
 class ServerSentEventsChannel implements TransportChannel {
   readonly kind = 'ServerSentEvents' as const;
 
@@ -15,10 +33,7 @@ class ServerSentEventsChannel implements TransportChannel {
 
   write(chunk: string): void {
     if (this.res.writableEnded) return;
-    // One event per chunk: the client parses each event's data as whole messages.
-    // JSON never holds a raw line break, but a multi-line payload would need one data line each.
-    const data = chunk.includes('\n') ? chunk.split(/\r?\n/).join('\r\ndata: ') : chunk;
-    this.res.write(`data: ${data}\r\n\r\n`);
+    this.res.write(eventFrame(chunk));
   }
 
   get pendingBytes(): number {
@@ -55,6 +70,9 @@ export function openServerSentEvents<TUser, TSession>(
     respond(res, rejection);
     return;
   }
+  // Close-delimited rather than chunked: the stream only ends with its connection, and each
+  // message is then one socket write instead of a corked chunk header, data and trailer.
+  res.useChunkedEncodingByDefault = false;
   res.writeHead(200, {
     'Content-Type': 'text/event-stream',
     'Cache-Control': 'no-cache, no-store',

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from '../../auth/authenticator.ts';
 import { type Principal, type Role, hasRole } from '../../auth/principal.ts';
@@ -27,7 +28,13 @@ export function authenticate(authenticator: Authenticator, options: Authenticate
   };
 }
 
-export async function principalOf(req: Request, authenticator: Authenticator, acceptStreamTokens: boolean): Promise<Principal> {
+/** What `principalOf` reads: an express request, or a bare one with its parsed query (the stream requests served before express). */
+export interface TokenBearer {
+  readonly headers: IncomingHttpHeaders;
+  readonly query: Record<string, unknown>;
+}
+
+export async function principalOf(req: TokenBearer, authenticator: Authenticator, acceptStreamTokens: boolean): Promise<Principal> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EventBuffer, type Session, createSession } from 'better-sse';
+import { type EventBuffer, NodeHttp1Connection, createSession } from 'better-sse';
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -8,6 +8,7 @@ import type { CloseReason, LiveEvent, LiveFeed, Subscription } from '../liveFeed
 import type { FeedScope } from '../streamAccess.ts';
 import { type QuotaLease, UserQuota } from '../userQuota.ts';
 import { TooManyRequestsError } from '../../errors.ts';
+import { deliveryMetrics } from './deliveryMetrics.ts';
 import { feedEventFrame, feedResetFrame, jobBulkFrame, jobEventFrame, positionFrame } from './sseFrames.ts';
 
 export interface SseTransportOptions {
@@ -45,6 +46,7 @@ export interface SseTransport {
 }
 
 const TRANSPORT = 'sse';
+const EXPIRY_SWEEP_MS = 1000;
 
 /** Whether the client of `res` is already gone (it may vanish during auth or the catch-up read). */
 function isGone(res: ServerResponse): boolean {
@@ -62,9 +64,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const connections = metrics.connections.labels(TRANSPORT);
-  const latency = metrics.appendToSend.labels(TRANSPORT);
-  const sentTimeline = metrics.messagesSent.labels(TRANSPORT, 'timeline.event');
-  const sentLatest = metrics.messagesSent.labels(TRANSPORT, 'status.latest');
+  const deliveries = deliveryMetrics(metrics, TRANSPORT);
   const sentBulk = metrics.messagesSent.labels(TRANSPORT, 'timeline.bulk');
   const slowCloses = metrics.slowConsumerCloses.labels(TRANSPORT);
   const streams = new Set<Stream>();
@@ -77,17 +77,44 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
   }
 
   /**
+   * Streams whose token expires, and one timer for all of them (not a timer per stream):
+   * each second it ends the streams whose token has expired, so a stream outlives its
+   * token by less than a second.
+   */
+  const expiring = new Map<Stream, number>();
+  let expirySweep: NodeJS.Timeout | undefined;
+
+  function sweepExpired(): void {
+    const now = Date.now();
+    for (const [stream, expiresAt] of expiring) if (expiresAt <= now) stream.end();
+  }
+
+  function expireAt(stream: Stream, expiresAt: number): void {
+    expiring.set(stream, expiresAt);
+    expirySweep ??= setInterval(sweepExpired, EXPIRY_SWEEP_MS).unref();
+  }
+
+  function forgetExpiry(stream: Stream): void {
+    if (!expiring.delete(stream) || expiring.size > 0) return;
+    clearInterval(expirySweep);
+    expirySweep = undefined;
+  }
+
+  /**
    * One open event stream and everything that must be undone when it ends. It is torn down
    * by whichever comes first: the socket closing (at any moment, even before the stream
    * opened), the token expiring, the live feed giving up, or shutdown.
    */
   class Stream {
     #subscription: Subscription | undefined;
-    #expiry: NodeJS.Timeout | undefined;
     #ended = false;
-    #session: Session | undefined;
-    /** Aborted when the stream ends, so a catch-up read in progress stops early. */
-    readonly #abort = new AbortController();
+    #open = false;
+    /**
+     * Aborted when the stream ends, so a catch-up read in progress stops early. Let go once
+     * the stream follows its subscription (closing that ends it then): an idle stream keeps
+     * no controller, signal and listener.
+     */
+    #abort: AbortController | undefined = new AbortController();
 
     constructor(
       private readonly res: ServerResponse,
@@ -100,43 +127,55 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       res.once('close', () => this.#cleanup());
       if (principal.expiresAt) {
         // The client re-negotiates for a fresh token when its stream ends (contract §2).
-        const remaining = Math.max(0, principal.expiresAt.getTime() - Date.now());
-        this.#expiry = setTimeout(() => this.end(), Math.min(remaining, 2 ** 31 - 1));
+        expireAt(this, principal.expiresAt.getTime());
       }
       if (isGone(res)) this.#cleanup();
     }
 
-    get signal(): AbortSignal {
-      return this.#abort.signal;
+    get signal(): AbortSignal | undefined {
+      return this.#abort?.signal;
     }
 
     get ended(): boolean {
       return this.#ended;
     }
 
+    /**
+     * better-sse writes the head and `retry:`; then the session is let go. Every later frame
+     * arrives encoded and goes to the response directly, so an idle stream keeps no session
+     * (a Fetch Request, Response, Headers and URL, an EventBuffer and their closures: ~8 KiB
+     * each, `bench/probes/sseSessionMemory.ts`). The body is close-delimited rather than
+     * chunked (`Connection: close`): a stream only ends with its connection anyway, and each
+     * write is then one socket write instead of a corked chunk header, data and trailer.
+     */
     async open(req: IncomingMessage): Promise<void> {
       if (this.#ended) return;
-      this.#session = await createSession(req, this.res, {
+      this.res.useChunkedEncodingByDefault = false;
+      const connection = new NodeHttp1Connection(req, this.res, {
+        // better-sse defaults to `Connection: keep-alive`, which a close-delimited body must not claim.
+        headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'close' },
+      });
+      await createSession(connection, {
         retry: options.retryMs ?? 2000,
         keepAlive: null,
         // Resume points are parsed and validated by the route, not taken on trust here.
         trustClientEventId: false,
-        headers: { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' },
       });
+      // Detaches the session's close listeners from req and res: nothing refers to it after this.
+      connection.cleanup();
+      this.#open = true;
       if (isGone(this.res)) this.#cleanup();
     }
 
     follow(subscription: Subscription): void {
       if (this.#ended) subscription.close();
       else this.#subscription = subscription;
+      this.#abort = undefined;
     }
 
     write(frame: EventBuffer | Buffer): void {
-      if (this.#ended || this.#session === undefined) return;
-      // Shared live frames arrive encoded; better-sse would only turn them back into a
-      // string for `res.write`, so they go to the response directly (same order, same stream).
-      if (Buffer.isBuffer(frame)) this.res.write(frame);
-      else void this.#session.batch(frame);
+      if (this.#ended || !this.#open) return;
+      this.res.write(Buffer.isBuffer(frame) ? frame : frame.read());
       if (this.res.writableLength > maxBuffered) {
         slowCloses.inc();
         logger.info({ transport: TRANSPORT, buffered: this.res.writableLength }, 'closing a slow SSE consumer');
@@ -147,9 +186,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
     live(event: LiveEvent, frame: Buffer): void {
       if (this.#ended) return;
       this.write(frame);
-      sentTimeline.inc();
-      sentLatest.inc();
-      latency.observe((Date.now() - event.recordedAtMs) / 1000);
+      deliveries.delivered(event);
     }
 
     closed(reason: CloseReason): void {
@@ -173,8 +210,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       }
       connections.dec();
       for (const lease of this.leases) lease.release();
-      clearTimeout(this.#expiry);
-      this.#abort.abort();
+      forgetExpiry(this);
+      this.#abort?.abort();
       this.#subscription?.close();
     }
   }
