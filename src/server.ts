@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import { mkdirSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { devAuthRoutes } from './api/routes/devAuth.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { historyRoutes } from './api/routes/history.ts';
 import { ingestRoutes } from './api/routes/ingest.ts';
+import { ingestFastPath } from './api/routes/ingestFastPath.ts';
 import { jobsRoutes } from './api/routes/jobs.ts';
 import { negotiateRoutes } from './api/routes/negotiate.ts';
 import { operationsRoutes } from './api/routes/operations.ts';
@@ -66,6 +68,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly httpServer: Server;
+  /** The express application: every request but `POST /ingest/status` (see ingestFastPath.ts). */
+  readonly app: Express;
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -202,7 +206,11 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       webRoutes({ config, hubClientEndpoint: azureConnection?.clientEndpoint }),
     ],
   });
-  const httpServer = createServer(app);
+  // Ingest is served before express (see ingestFastPath.ts); every other request goes to express.
+  const fastIngest = ingestFastPath({ authenticator, ingest, logger, corsOrigins: config.corsOrigins, ...(hostAllowed && { hostAllowed }) });
+  const httpServer = createServer((req, res) => {
+    if (!fastIngest(req, res)) app(req, res);
+  });
   signalr.attach(httpServer);
 
   await liveFeed.start();
@@ -250,6 +258,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     url,
     port,
     httpServer,
+    app,
     config,
     logger,
     metrics,

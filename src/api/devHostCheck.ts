@@ -19,10 +19,12 @@ export function devModeHostCheck(publicUrl: string | undefined): (req: IncomingM
   };
 }
 
+export const DEV_HOST_REFUSAL = 'In dev mode this service answers only requests addressed to localhost, an IP address or PUBLIC_URL.';
+
 /** The express side: a 403 problem document for a foreign `Host`. */
 export function devModeHostGuard(allowed: (req: IncomingMessage) => boolean): RequestHandler {
   return (req, _res, next) => {
-    if (!allowed(req)) throw new ForbiddenError('In dev mode this service answers only requests addressed to localhost, an IP address or PUBLIC_URL.');
+    if (!allowed(req)) throw new ForbiddenError(DEV_HOST_REFUSAL);
     next();
   };
 }

@@ -168,6 +168,17 @@ describe('POST /ingest/status', () => {
     });
   });
 
+  it('answers a request whose path is spelt differently (served by express) the same', async () => {
+    const token = await t.token('worker', ['publisher']);
+    const response = await fetch(`${t.url}/ingest/status/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(status({ job_id: 'slash-1' })),
+    });
+    expect(response.status).toBe(202);
+    expect(await streamTypes(t.server.store, 'slash-1')).toEqual(['JobRegistered', 'StatusReported']);
+  });
+
   it('takes a gzip-encoded body too', async () => {
     const token = await t.token('worker', ['publisher']);
     const response = await fetch(`${t.url}/ingest/status`, {

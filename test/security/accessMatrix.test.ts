@@ -136,7 +136,7 @@ describe('access matrix: every route and hub method, every kind of caller', () =
   }
 
   it('has a row for every route the app serves and every method the hub offers', async () => {
-    const app = t.server.httpServer.listeners('request')[0] as unknown as { router: { stack: Layer[] } };
+    const app = t.server.app as unknown as { router: { stack: Layer[] } };
     const served = new Set<string>();
     const walk = (stack: Layer[]) => {
       for (const layer of stack) {

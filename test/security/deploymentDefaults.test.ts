@@ -110,6 +110,8 @@ describe('dev mode answers only to loopback names (DNS rebinding)', () => {
     expect(await withHost('attacker.example', '/config.json')).toBe(403);
     expect(await withHost('attacker.example', '/dev/tokens', 'POST')).toBe(403);
     expect(await withHost('attacker.example:3000', '/hubs/status/negotiate?negotiateVersion=1', 'POST')).toBe(403);
+    // Ingest is served in front of express (ingestFastPath.ts); the guard holds there too.
+    expect(await withHost('attacker.example', '/ingest/status', 'POST')).toBe(403);
   });
 
   it('serves loopback names and IP literals', async () => {

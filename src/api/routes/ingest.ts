@@ -8,7 +8,7 @@ import { isPlainUtf8, readJsonBody } from '../readJsonBody.ts';
 
 /** Body limit of contract §3. */
 export const INGEST_BODY_LIMIT = '1mb';
-const INGEST_BODY_LIMIT_BYTES = 1024 * 1024;
+export const INGEST_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** `POST /ingest/status`: publishers send one message or `{ messages: [...] }`. */
 export function ingestRoutes(deps: { authenticator: Authenticator; ingest: IngestStatus }): Router {
