@@ -25,6 +25,8 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     return Promise.reject(tooLarge(limit));
   }
   return new Promise((resolve, reject) => {
+    // A reset after the body was refused or read must not be an unhandled 'error' event.
+    req.on('error', () => {});
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {

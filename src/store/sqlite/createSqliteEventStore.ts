@@ -107,7 +107,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   /** Sends everything that arrived since the last commit as one group; one commit at a time. */
   async function flush(): Promise<void> {
     flushScheduled = false;
-    if (committing || pending.length === 0) return;
+    if (committing) return;
+    if (pending.length === 0) {
+      for (const wake of drained.splice(0)) wake();
+      return;
+    }
     const group = pending;
     pending = [];
     committing = true;
