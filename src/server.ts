@@ -11,6 +11,7 @@ import { devAuthRoutes } from './api/routes/devAuth.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { historyRoutes } from './api/routes/history.ts';
 import { ingestRoutes } from './api/routes/ingest.ts';
+import { ingestFastPath } from './api/routes/ingestFastPath.ts';
 import { jobsRoutes } from './api/routes/jobs.ts';
 import { streamRequests } from './api/streamRequests.ts';
 import { negotiateRoutes } from './api/routes/negotiate.ts';
@@ -68,7 +69,7 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly httpServer: Server;
-  /** The express app: every route (the stream routes too, though their exact paths are served before it). */
+  /** The express app: every route (the stream routes and `POST /ingest/status` too, though their exact paths are served before it). */
   readonly app: Express;
   readonly config: Config;
   readonly logger: Logger;
@@ -206,7 +207,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       webRoutes({ config, hubClientEndpoint: azureConnection?.clientEndpoint }),
     ],
   });
-  // Stream requests skip express (see streamRequests.ts); everything else goes through it.
+  // Stream requests (streamRequests.ts) and ingest (ingestFastPath.ts) skip express; everything else goes through it.
+  const fastIngest = ingestFastPath({ authenticator, ingest, logger, corsOrigins: config.corsOrigins, ...(hostAllowed && { hostAllowed }) });
   const httpServer = createServer(
     streamRequests({
       logger,
@@ -214,7 +216,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       ...(hostAllowed && { hostAllowed }),
       events: { authenticator, access, sse },
       hub: { path: HUB_PATH, handleRequest: signalr.handleRequest },
-      fallback: app,
+      fallback: (req, res) => {
+        if (!fastIngest(req, res)) app(req, res);
+      },
     }),
   );
   signalr.attach(httpServer);

@@ -5,6 +5,7 @@ import { DEV_AUDIENCE, DEV_ISSUER, type DevKeys } from './devKeys.ts';
 import type { Principal } from './principal.ts';
 import { rolesFromClaims } from './rolesFromClaims.ts';
 import { STREAM_TOKEN_ALGORITHM, type StreamTokens } from './streamTokens.ts';
+import { VerifiedTokenCache } from './verifiedTokenCache.ts';
 
 export type UserTokenVerification =
   | { readonly mode: 'jwks'; readonly jwksUrl: string; readonly issuer: string; readonly audience: string }
@@ -35,7 +36,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const issuer = options.users.mode === 'jwks' ? options.users.issuer : DEV_ISSUER;
   const audience = options.users.mode === 'jwks' ? options.users.audience : DEV_AUDIENCE;
 
+  const verified = new VerifiedTokenCache({ capacity: 1024, ttlMs: 60_000, clockToleranceSeconds: tolerance });
+
   async function verifyUser(token: string): Promise<Principal> {
+    const known = verified.get(token);
+    if (known) return known;
+    const principal = await verifySignedUser(token);
+    verified.set(token, principal);
+    return principal;
+  }
+
+  async function verifySignedUser(token: string): Promise<Principal> {
     const { payload } = await jwtVerify(token, userKeys, {
       issuer,
       audience,

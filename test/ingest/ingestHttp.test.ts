@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobStreamName } from '../../src/domain/job/events.ts';
 import { type EventStore, StoreUnavailableError, collect } from '../../src/store/eventStore.ts';
@@ -134,6 +135,27 @@ describe('POST /ingest/status', () => {
       expect(await streamTypes(t.server.store, 'bad-9')).toEqual([]);
     });
 
+    it('a body over 1 MiB sent chunked, without Content-Length', async () => {
+      const token = await t.token('worker', ['publisher']);
+      const before = await t.server.store.headPosition();
+      const text = JSON.stringify({ messages: [status({ job_id: 'bad-13', message: 'x'.repeat(1100 * 1024) })] });
+      const body = new ReadableStream({
+        start(controller) {
+          for (let at = 0; at < text.length; at += 64 * 1024) controller.enqueue(new TextEncoder().encode(text.slice(at, at + 64 * 1024)));
+          controller.close();
+        },
+      });
+      const response = await fetch(`${t.url}/ingest/status`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      expect(response.status).toBe(413);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await t.server.store.headPosition()).toEqual(before);
+    });
+
     it('a body that is not JSON', async () => {
       const token = await t.token('worker', ['publisher']);
       const response = await fetch(`${t.url}/ingest/status`, {
@@ -144,6 +166,28 @@ describe('POST /ingest/status', () => {
       expect(response.status).toBe(415);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     });
+  });
+
+  it('answers a request whose path is spelt differently (served by express) the same', async () => {
+    const token = await t.token('worker', ['publisher']);
+    const response = await fetch(`${t.url}/ingest/status/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(status({ job_id: 'slash-1' })),
+    });
+    expect(response.status).toBe(202);
+    expect(await streamTypes(t.server.store, 'slash-1')).toEqual(['JobRegistered', 'StatusReported']);
+  });
+
+  it('takes a gzip-encoded body too', async () => {
+    const token = await t.token('worker', ['publisher']);
+    const response = await fetch(`${t.url}/ingest/status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(status({ job_id: 'gzipped-1' }))),
+    });
+    expect(response.status).toBe(202);
+    expect(await streamTypes(t.server.store, 'gzipped-1')).toEqual(['JobRegistered', 'StatusReported']);
   });
 
   describe('authorization', () => {

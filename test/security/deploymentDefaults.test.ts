@@ -114,6 +114,8 @@ describe('dev mode answers only to loopback names (DNS rebinding)', () => {
     expect(await withHost('attacker.example', '/events')).toBe(403);
     expect(await withHost('attacker.example', '/jobs/job-1/events')).toBe(403);
     expect(await withHost('attacker.example', '/hubs/status?id=x')).toBe(403);
+    // Ingest is served in front of express (ingestFastPath.ts); the guard holds there too.
+    expect(await withHost('attacker.example', '/ingest/status', 'POST')).toBe(403);
   });
 
   it('serves loopback names and IP literals', async () => {

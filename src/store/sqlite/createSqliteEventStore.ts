@@ -5,7 +5,6 @@ import {
   type AllSubscriptionItem,
   type AppendResult,
   type EventStore,
-  type ExpectedRevision,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -17,6 +16,8 @@ import {
 } from '../eventStore.ts';
 import { type GlobalPosition, position } from '../position.ts';
 import { openSqliteEventDatabase, type SqliteSync } from './schema.ts';
+import { inlineCommitter, threadCommitter } from './sqliteCommitter.ts';
+import type { CallOutcome } from './sqliteWriter.ts';
 
 export interface SqliteEventStoreOptions {
   /** Database file; `:memory:` for tests that need no durability. */
@@ -30,6 +31,12 @@ export interface SqliteEventStoreOptions {
    * same file. Appends made through this instance wake subscribers at once. Defaults to 1 s.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * Commit on a worker thread with a connection of its own, so the event loop keeps serving
+   * while the disk flushes. Defaults to true for a file, false for `:memory:` (a second
+   * connection would open a different database).
+   */
+  readonly writerThread?: boolean;
 }
 
 interface EventRow {
@@ -52,10 +59,13 @@ interface PendingAppend {
 /**
  * The embedded event store: one SQLite file in WAL mode.
  *
- * Appends use group commit: every `appendToStreams` call that arrives while the event loop
- * is busy is written in one transaction (each call inside its own savepoint, so a
- * conflicting call fails alone) and fsynced once. That is what makes durable single-message
- * ingest fast without giving up `synchronous=FULL`.
+ * Appends use group commit: every `appendToStreams` call that arrives while a commit is under
+ * way (or in the same turn of the event loop) is written in the next transaction (each call
+ * inside its own savepoint, so a conflicting call fails alone) and fsynced once. The commit
+ * runs on a writer thread (`sqliteCommitter.ts`), so the event loop keeps taking requests
+ * while the disk flushes. That is what makes durable single-message ingest fast without
+ * giving up `synchronous=FULL`. Reads stay on this thread's connection; WAL lets them run
+ * beside the writer, and a commit becomes visible to them only once it is durable.
  */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   const pageSize = options.pageSize ?? 500;
@@ -65,13 +75,6 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
   const headOfStream = db.prepare<[string], { revision: number | null }>(
     'SELECT max(revision) AS revision FROM events WHERE stream = ?',
-  );
-  const findById = db.prepare<[string], { stream: string; revision: number; position: number }>(
-    'SELECT stream, revision, position FROM events WHERE id = ?',
-  );
-  const insert = db.prepare(
-    `INSERT INTO events (stream, revision, id, type, data, metadata, recorded_at)
-     VALUES (@stream, @revision, @id, @type, @data, @metadata, @recorded_at)`,
   );
   const readStreamPage = db.prepare<[string, number, number], EventRow>(
     'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
@@ -84,8 +87,15 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   );
 
   const signal = new AppendSignal();
+  const committer =
+    options.writerThread ?? options.file !== ':memory:'
+      ? threadCommitter(options.file, options.sync ?? 'full')
+      : inlineCommitter(db);
   let pending: PendingAppend[] = [];
   let flushScheduled = false;
+  let committing = false;
+  const drained: (() => void)[] = [];
+  let closing = false;
   let closed = false;
   const openSubscriptions = new Set<AllSubscription>();
 
@@ -94,103 +104,54 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     return row?.revision ?? 'no_stream';
   }
 
-  function checkExpected(append: StreamAppend, actual: number | 'no_stream'): void {
-    const expected = append.expectedRevision;
-    const ok =
-      expected === 'any' ||
-      (expected === 'no_stream' && actual === 'no_stream') ||
-      (expected === 'stream_exists' && actual !== 'no_stream') ||
-      (typeof expected === 'number' && expected === actual);
-    if (!ok) throw new WrongExpectedRevisionError(append.stream, expected, actual);
-  }
-
-  /** A retried append whose event ids are all already in place succeeds without writing. */
-  function idempotentResult(append: StreamAppend): AppendResult | undefined {
-    const first = append.events[0];
-    if (!first) return undefined;
-    const found = findById.get(first.id);
-    if (!found) return undefined;
-    const written = append.events.map((event, index) => {
-      const row = findById.get(event.id);
-      if (!row || row.stream !== append.stream || row.revision !== found.revision + index) {
-        throw new WrongExpectedRevisionError(append.stream, append.expectedRevision, currentRevision(append.stream));
-      }
-      return { revision: row.revision, position: position(BigInt(row.position)) };
-    });
-    if (!expectedMatchesRetry(append.expectedRevision, found.revision)) {
-      throw new WrongExpectedRevisionError(append.stream, append.expectedRevision, currentRevision(append.stream));
-    }
-    const last = written[written.length - 1]!;
-    return {
-      stream: append.stream,
-      nextExpectedRevision: currentRevision(append.stream) as number,
-      position: last.position,
-      written,
-    };
-  }
-
-  function writeOne(append: StreamAppend, recordedAt: number): AppendResult {
-    const retried = idempotentResult(append);
-    if (retried) return retried;
-    const actual = currentRevision(append.stream);
-    checkExpected(append, actual);
-    let revision = actual === 'no_stream' ? -1 : actual;
-    const written: { revision: number; position: GlobalPosition }[] = [];
-    for (const event of append.events) {
-      revision += 1;
-      const info = insert.run({
-        stream: append.stream,
-        revision,
-        id: event.id,
-        type: event.type,
-        data: JSON.stringify(event.data),
-        metadata: JSON.stringify(event.metadata),
-        recorded_at: recordedAt,
-      });
-      written.push({ revision, position: position(BigInt(info.lastInsertRowid)) });
-    }
-    const last = written[written.length - 1];
-    return {
-      stream: append.stream,
-      nextExpectedRevision: revision,
-      position: last?.position ?? headPosition() ?? position(0n),
-      written,
-    };
-  }
-
-  const writeCall = db.transaction((appends: readonly StreamAppend[], recordedAt: number) =>
-    appends.map((append) => writeOne(append, recordedAt)),
-  );
-  const writeGroup = db.transaction((group: readonly PendingAppend[], recordedAt: number) =>
-    group.map((call): { ok: AppendResult[] } | { error: unknown } => {
-      try {
-        return { ok: writeCall(call.appends, recordedAt) };
-      } catch (error) {
-        if (error instanceof WrongExpectedRevisionError) return { error };
-        throw error;
-      }
-    }),
-  );
-
-  function flush(): void {
+  /** Sends everything that arrived since the last commit as one group; one commit at a time. */
+  async function flush(): Promise<void> {
     flushScheduled = false;
+    if (committing) return;
+    if (pending.length === 0) {
+      for (const wake of drained.splice(0)) wake();
+      return;
+    }
     const group = pending;
     pending = [];
-    if (group.length === 0) return;
-    let outcomes: ({ ok: AppendResult[] } | { error: unknown })[];
+    committing = true;
+    let outcomes: CallOutcome[];
     try {
-      outcomes = writeGroup(group, Date.now());
+      outcomes = await committer.commit(
+        group.map((call) => call.appends),
+        Date.now(),
+      );
     } catch (cause) {
       const error = new StoreUnavailableError('the embedded event store could not commit', { cause });
       for (const call of group) call.reject(error);
       return;
+    } finally {
+      committing = false;
+      // What arrived during this commit goes in the next one, after this turn's arrivals join it.
+      if (pending.length > 0) scheduleFlush();
+      else for (const wake of drained.splice(0)) wake();
     }
     outcomes.forEach((outcome, index) => {
       const call = group[index]!;
       if ('ok' in outcome) call.resolve(outcome.ok);
-      else call.reject(outcome.error);
+      else if ('conflict' in outcome) {
+        const { stream, expected, actual } = outcome.conflict;
+        call.reject(new WrongExpectedRevisionError(stream, expected, actual));
+      } else call.reject(new StoreUnavailableError(`the embedded event store refused the append: ${outcome.failed}`));
     });
     signal.notify();
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled || committing) return;
+    flushScheduled = true;
+    setImmediate(() => void flush());
+  }
+
+  /** Resolves once every accepted append has been committed (or refused). */
+  function drain(): Promise<void> {
+    if (!committing && !flushScheduled && pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => drained.push(resolve));
   }
 
   function headPosition(): GlobalPosition | null {
@@ -297,13 +258,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
   return {
     appendToStreams(appends) {
-      if (closed) return Promise.reject(new StoreUnavailableError('the embedded event store is closed'));
+      if (closing) return Promise.reject(new StoreUnavailableError('the embedded event store is closed'));
       return new Promise((resolve, reject) => {
         pending.push({ appends, resolve, reject });
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
-        }
+        scheduleFlush();
       });
     },
     readStream,
@@ -319,19 +277,14 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       return headPosition();
     },
     async close() {
-      if (closed) return;
-      flush();
+      if (closing) return;
+      closing = true;
+      await drain();
+      await committer.close();
       closed = true;
       await Promise.all([...openSubscriptions].map((s) => s.close()));
       signal.notify();
       db.close();
     },
   };
-}
-
-function expectedMatchesRetry(expected: ExpectedRevision, firstRevision: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return firstRevision === 0;
-  if (expected === 'stream_exists') return firstRevision > 0;
-  return expected === firstRevision - 1;
 }
