@@ -36,15 +36,23 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const issuer = options.users.mode === 'jwks' ? options.users.issuer : DEV_ISSUER;
   const audience = options.users.mode === 'jwks' ? options.users.audience : DEV_AUDIENCE;
 
-  const verified = new VerifiedTokenCache({ capacity: 1024, ttlMs: 60_000, clockToleranceSeconds: tolerance });
+  // User and stream tokens are remembered apart: a user token verified from a header can never
+  // be found by a URL lookup, which consults stream tokens only. A reconnect storm presents each
+  // stream token twice (negotiate, then connect) and every publisher request the same user token.
+  const verifiedUsers = new VerifiedTokenCache({ capacity: 1024, ttlMs: 60_000, clockToleranceSeconds: tolerance });
+  const verifiedStreams = new VerifiedTokenCache({ capacity: 20_000, ttlMs: 60_000, clockToleranceSeconds: 0 });
 
-  async function verifyUser(token: string): Promise<Principal> {
-    const known = verified.get(token);
-    if (known) return known;
-    const principal = await verifySignedUser(token);
-    verified.set(token, principal);
-    return principal;
+  function remembered(cache: VerifiedTokenCache, verify: (token: string) => Promise<Principal>) {
+    return async (token: string): Promise<Principal> => {
+      const known = cache.get(token);
+      if (known) return known;
+      const principal = await verify(token);
+      cache.set(token, principal);
+      return principal;
+    };
   }
+  const verifyUser = remembered(verifiedUsers, verifySignedUser);
+  const verifyStream = remembered(verifiedStreams, (token) => options.streamTokens.verify(token));
 
   async function verifySignedUser(token: string): Promise<Principal> {
     const { payload } = await jwtVerify(token, userKeys, {
@@ -88,12 +96,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   return {
     verifyBearer(token) {
-      return guard(() => (isStreamToken(token) ? options.streamTokens.verify(token) : verifyUser(token)));
+      return guard(() => (isStreamToken(token) ? verifyStream(token) : verifyUser(token)));
     },
     verifyQueryToken(token) {
       return guard(async () => {
         if (!isStreamToken(token)) throw new Error('only stream tokens from negotiate are accepted in a URL');
-        return options.streamTokens.verify(token);
+        return verifyStream(token);
       });
     },
   };
