@@ -14,7 +14,9 @@ import type { TransportChannel } from './transportChannel.ts';
 const ABNORMAL_CLOSURE = 1006;
 
 /** ws's frame builder and a socket's sender (exported and present, but not declared by @types/ws). */
-const Sender = (wsModule as unknown as { Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] } }).Sender;
+const Sender = (wsModule as unknown as { Sender?: { frame?(data: Buffer, options: Record<string, unknown>): Buffer[] } }).Sender;
+/** Should a later ws lose these undeclared members, every frame simply goes through `ws.send`. */
+const canPrebuildFrames = typeof Sender?.frame === 'function';
 interface SocketSender {
   /** 0 (DEFAULT) unless the sender is queueing (compression or Blob data, both unused here). */
   readonly _state: number;
@@ -31,7 +33,7 @@ const MERGE_LIMIT = 16 * 1024;
  * copied, and every socket's queue shares it.
  */
 function textFrame(payload: Buffer): readonly Buffer[] {
-  const parts = Sender.frame(payload, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+  const parts = Sender!.frame!(payload, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
   return parts.length > 1 && payload.length <= MERGE_LIMIT ? [Buffer.concat(parts)] : parts;
 }
 
@@ -58,10 +60,10 @@ class WebSocketChannel implements TransportChannel {
   write(chunk: string, encoded?: Buffer): void {
     const socket = this.socket;
     if (socket.readyState !== WebSocket.OPEN) return;
-    const sender = (socket as unknown as { _sender: SocketSender })._sender;
+    const sender = (socket as unknown as { _sender?: SocketSender })._sender;
     // The prebuilt frame bypasses ws's per-send framing; only while ws is not queueing
     // (it never is without compression), so that frames cannot overtake each other.
-    if (encoded !== undefined && sender._state === 0) sender.sendFrame(framed(encoded));
+    if (encoded !== undefined && canPrebuildFrames && sender?._state === 0 && typeof sender.sendFrame === 'function') sender.sendFrame(framed(encoded));
     // A Buffer would go out as a binary message; the JSON hub protocol needs text messages.
     else if (encoded !== undefined) socket.send(encoded, { binary: false });
     else socket.send(chunk);
