@@ -414,7 +414,8 @@ function limits(results: BenchResults): string[] {
     `- **The machine.** ${cores} cores carry the server under test, its load clients and (during this run) whatever else ran. A Node server uses one core for its JavaScript; the clients get the other. Loopback TCP costs the sender's CPU for the receiver's side too (the kernel delivers inline), so every delivery is paid for twice on the same two cores.`,
   );
   if (fan) {
-    const profiled = fan.profiles?.runs.find((r) => r.system === 'statuscast')?.profile;
+    const profiledRun = fan.profiles?.runs.find((r) => r.system === 'statuscast');
+    const profiled = profiledRun && deliveredAnything(profiledRun) ? profiledRun.profile : undefined;
     const profiledWs = fan.profiles?.runs.find((r) => r.system === 'ws')?.profile;
     const parts = fan.sizes.map((size) => {
       const o = runOf(size.runs, 'statuscast');
@@ -423,6 +424,7 @@ function limits(results: BenchResults): string[] {
     lines.push(
       `- **Fan-out throughput** is bound by the server's event loop: in every burst it was busy nearly all the time (${parts.filter(Boolean).join('; ')}). Each delivery is at least one \`writev\` system call on one socket (the raw \`ws\` peer does exactly that and nothing else), so the figure to compare is the CPU per delivery. ` +
         (profiled ? `Profile of statuscast's burst at ${int(fan.profiles!.connections)} connections: ${topCategories(profiled, 6)}. ` : '') +
+        (profiledRun && !deliveredAnything(profiledRun) ? `The profiled pass of statuscast delivered nothing (${profiledRun.burst.publishErrors} publish error(s)), so this run has no profile of its burst. ` : '') +
         (profiledWs ? `The raw ws peer at the same size: ${topCategories(profiledWs, 3)}. ` : '') +
         'Since bench version 2 each event\'s frame is built once (a prebuilt WebSocket frame, one encoded SSE frame) and written to every socket with one write, per-delivery metrics are plain counts handed over per turn, and SSE bodies are close-delimited rather than chunked. What statuscast still adds per delivery is the live feed\'s order check and the send-buffer bound per subscriber and, on SSE and long polling, Node\'s `ServerResponse.write` path instead of a bare socket write.',
     );
@@ -474,11 +476,16 @@ function limits(results: BenchResults): string[] {
   return lines;
 }
 
+/** A profiled pass whose publisher failed profiled an idle loop, not the burst. */
+function deliveredAnything(run: { readonly burst: { readonly deliveredPerSecond: number } }): boolean {
+  return run.burst.deliveredPerSecond > 0;
+}
+
 function collectProfiles(results: BenchResults): { title: string; profile: ProfileSummary }[] {
   const list: { title: string; profile: ProfileSummary }[] = [];
   const fan = ok(results.results.fanout);
   for (const run of fan?.profiles?.runs ?? []) {
-    if (run.profile) list.push({ title: `Fan-out burst, ${int(fan!.profiles!.connections)} connections — ${SYSTEM_LABEL[run.system]}`, profile: run.profile });
+    if (run.profile && deliveredAnything(run)) list.push({ title: `Fan-out burst, ${int(fan!.profiles!.connections)} connections — ${SYSTEM_LABEL[run.system]}`, profile: run.profile });
   }
   const many = ok(results.results.manyJobs);
   if (many?.profiled?.profile) list.push({ title: `Many jobs burst, ${int(many.jobs)} jobs × ${many.subscribersPerJob} — statuscast`, profile: many.profiled.profile });
