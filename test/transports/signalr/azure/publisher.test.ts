@@ -154,7 +154,10 @@ describe('Azure SignalR publisher (against the stand-in)', () => {
   it('retries 503 answers with backoff and then delivers, in order, counting the retries', async () => {
     const registry = t.server.metrics.registry;
     const retried = () => metricValue(registry, 'statuscast_azure_signalr_retries_total', { reason: 'server-error' });
-    const sentBefore = await metricValue(registry, 'statuscast_azure_signalr_sends_total', { outcome: 'sent' });
+    // The stand-in records a call as it answers; the publisher counts it once it has read the
+    // answer. The previous test's last send can sit between the two: take the baseline once the
+    // count has stopped moving.
+    const sentBefore = await settled(() => metricValue(registry, 'statuscast_azure_signalr_sends_total', { outcome: 'sent' }));
     const retriesBefore = await retried();
     const callsBefore = standIn.calls.length;
 
@@ -316,3 +319,14 @@ describe('Azure SignalR publisher when the service is down', () => {
     expect(await count('sent')).toBe(0);
   });
 });
+
+/** A counter's value once two readings 100 ms apart agree. */
+async function settled(read: () => Promise<number>): Promise<number> {
+  let previous = await read();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = await read();
+    if (current === previous) return current;
+    previous = current;
+  }
+}
