@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { StreamDeletedError } from '../store/eventStore.ts';
@@ -70,6 +70,16 @@ export function writeProblem(res: ServerResponse, error: unknown): void {
   res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
+}
+
+/**
+ * A bare request's failure: logged when it is the service's fault (≥ 500), answered with
+ * the problem document while nothing is sent yet, otherwise the half-sent response is cut.
+ */
+export function failBareRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
+  if (toProblem(error).status >= 500) logger.error({ err: error, method: req.method, path }, 'request failed');
+  if (res.headersSent) res.destroy();
+  else writeProblem(res, error);
 }
 
 /** Translates body-parser failures (broken JSON, too large, wrong charset) into our errors. */

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { ForbiddenError } from '../errors.ts';
 import { corsHeaders } from './cors.ts';
 import { DEV_HOST_REFUSAL } from './devHostCheck.ts';
-import { toProblem, writeProblem } from './problemDetails.ts';
+import { failBareRequest } from './problemDetails.ts';
+import { logRequestWhenDone } from './requestLog.ts';
 import { type EventStreamDeps, serveFeedEvents, serveJobEvents } from './routes/events.ts';
 
 export interface StreamRequestsOptions {
@@ -33,18 +34,14 @@ export function streamRequests(options: StreamRequestsOptions): (req: IncomingMe
   const { logger, hostAllowed, events, hub, fallback } = options;
   const cors = corsHeaders(options.corsOrigins);
 
-  function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    if (toProblem(error).status >= 500) logger.error({ err: error, method: req.method, path: pathOf(req.url ?? '/') }, 'request failed');
-    if (res.headersSent) res.destroy();
-    else writeProblem(res, error);
-  }
+  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown) => failBareRequest(logger, req, res, pathOf(req.url ?? '/'), error);
 
   return (req, res) => {
     const url = req.url ?? '/';
     const route = matchRoute(req.method, pathOf(url), hub.path);
     if (route === null) return fallback(req, res);
     // Only when it would be written: the listener would otherwise stay with every idle stream.
-    if (logger.isLevelEnabled('debug')) logWhenDone(logger, req, res);
+    if (logger.isLevelEnabled('debug')) logRequestWhenDone(logger, req, res, pathOf(url));
     if (cors(req, res)) return;
     if (hostAllowed && !hostAllowed(req)) return fail(req, res, new ForbiddenError(DEV_HOST_REFUSAL));
     if (route.kind === 'hub') {
@@ -76,14 +73,4 @@ function matchRoute(method: string | undefined, path: string, hubPath: string): 
 function pathOf(url: string): string {
   const at = url.indexOf('?');
   return at < 0 ? url : url.slice(0, at);
-}
-
-/** The request log line express's `requestLog` writes, without the query (stream tokens travel there). */
-function logWhenDone(logger: Logger, req: IncomingMessage, res: ServerResponse): void {
-  const started = process.hrtime.bigint();
-  res.once('close', () => {
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const level = res.statusCode >= 500 ? 'warn' : 'debug';
-    logger[level]({ method: req.method, path: pathOf(req.url ?? '/'), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-  });
 }

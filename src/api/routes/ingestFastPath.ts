@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { type Request } from 'express';
+import express from 'express';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.ts';
 import { hasRole } from '../../auth/principal.ts';
@@ -7,8 +7,10 @@ import { ForbiddenError, UnsupportedMediaTypeError } from '../../errors.ts';
 import type { IngestStatus } from '../../ingest/ingestStatus.ts';
 import { parseTraceContext } from '../../observability/traceContext.ts';
 import { principalOf } from '../auth/authenticate.ts';
+import { corsHeaders } from '../cors.ts';
 import { DEV_HOST_REFUSAL } from '../devHostCheck.ts';
-import { toProblem } from '../problemDetails.ts';
+import { failBareRequest } from '../problemDetails.ts';
+import { logRequestWhenDone } from '../requestLog.ts';
 import { isPlainUtf8, readJsonBody } from '../readJsonBody.ts';
 import { INGEST_BODY_LIMIT, INGEST_BODY_LIMIT_BYTES } from './ingest.ts';
 
@@ -33,19 +35,15 @@ export interface IngestFastPathOptions {
  */
 export function ingestFastPath(options: IngestFastPathOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { authenticator, ingest, logger, hostAllowed } = options;
-  const allowedOrigins = new Set(options.corsOrigins);
+  // A POST is never a preflight: this only sets the headers for an allowed origin.
+  const cors = corsHeaders(options.corsOrigins);
   const fullParser = express.json({ limit: INGEST_BODY_LIMIT, strict: false });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const origin = req.headers.origin;
-    if (origin !== undefined && allowedOrigins.has(origin)) {
-      res.setHeader('Vary', 'Origin');
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-    }
+    cors(req, res);
     if (hostAllowed && !hostAllowed(req)) throw new ForbiddenError(DEV_HOST_REFUSAL);
     // No stream tokens here, so only the Authorization header is read (never the query).
-    const principal = await principalOf({ headers: req.headers, query: {} } as Request, authenticator, false);
+    const principal = await principalOf({ headers: req.headers, query: {} }, authenticator, false);
     if (!hasRole(principal, 'publisher')) throw new ForbiddenError('This endpoint needs the "publisher" role.');
     if (!isJsonWithBody(req)) throw new UnsupportedMediaTypeError('Send the body as application/json.');
     const body = isPlainUtf8(req) ? await readJsonBody(req, INGEST_BODY_LIMIT_BYTES) : await parseFully(req, res);
@@ -60,37 +58,22 @@ export function ingestFastPath(options: IngestFastPathOptions): (req: IncomingMe
   /** Gzip/deflate bodies and other charsets: express's parser, as the express route does. */
   function parseFully(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      fullParser(req as Request, res as express.Response, (error?: unknown) => (error ? reject(error) : resolve((req as Request).body)));
+      fullParser(req as express.Request, res as express.Response, (error?: unknown) => (error ? reject(error) : resolve((req as express.Request).body)));
     });
-  }
-
-  function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    const problem = toProblem(error);
-    if (problem.status >= 500) logger.error({ err: error, method: req.method, path: '/ingest/status' }, 'request failed');
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="statuscast"');
-    if (problem.status === 503) res.setHeader('Retry-After', '1');
-    send(res, problem.status, 'application/problem+json; charset=utf-8', JSON.stringify(problem));
   }
 
   return (req, res) => {
     if (req.method !== 'POST' || !isIngestPath(req.url)) return false;
-    const started = process.hrtime.bigint();
-    res.once('close', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const level = res.statusCode >= 500 ? 'warn' : 'debug';
-      logger[level]({ method: req.method, path: '/ingest/status', status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-    });
-    serve(req, res).catch((error: unknown) => fail(req, res, error));
+    logRequestWhenDone(logger, req, res, INGEST_PATH);
+    serve(req, res).catch((error: unknown) => failBareRequest(logger, req, res, INGEST_PATH, error));
     return true;
   };
 }
 
+const INGEST_PATH = '/ingest/status';
+
 function isIngestPath(url: string | undefined): boolean {
-  return url === '/ingest/status' || (url !== undefined && url.startsWith('/ingest/status?'));
+  return url === INGEST_PATH || (url !== undefined && url.startsWith(`${INGEST_PATH}?`));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
